@@ -374,8 +374,6 @@ def embedded_resource_check(value: Any, path: str, errors: list[SchemaError]) ->
     for key in ("apiVersion", "kind"):
         if not value.get(key):
             errors.append(SchemaError(prefix + key, f"missing required field {quoted(key)}"))
-    if value.get("metadata") is not None:
-        metadata_check(value["metadata"], prefix + "metadata", errors)
 
 
 # --- structure --------------------------------------------------------------------------
@@ -389,10 +387,10 @@ def object_check(
     props = {name: compile_node(sub, branch) for name, sub in schema.get("properties", {}).items()}
     props.update(overrides)
     nullable = frozenset(name for name, sub in schema.get("properties", {}).items() if sub.get("nullable"))
+    # A null field is accepted when nullable and pruned otherwise: either way there is nothing to check.
     required = tuple(schema.get("required", ()))
     additional = schema.get("additionalProperties")
     rest = compile_node(additional, branch) if isinstance(additional, dict) else None
-    rest_nullable = isinstance(additional, dict) and bool(additional.get("nullable"))
     allow_unknown = (
         branch or additional is True or bool(schema.get("x-kubernetes-preserve-unknown-fields")) or not typed
     )
@@ -407,12 +405,12 @@ def object_check(
         for key, item in value.items():
             sub = props_get(key)
             if sub is not None:
-                if item is not None or key in nullable:
+                if item is not None:
                     sub(item, prefix + key, errors)
             elif rest is not None:
                 if type(key) is not str:
                     errors.append(SchemaError(map_path(path, key), f"key must be a string, got {type_name(key)}"))
-                elif item is not None or rest_nullable:
+                elif item is not None:
                     rest(item, map_path(path, key), errors)
             elif not allow_unknown:
                 errors.append(SchemaError(prefix + str(key), f"unknown field {quoted(key)}"))
