@@ -1,0 +1,132 @@
+"""Tests for scripts/gen_data.py, the generator of the catalog and schema files."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KSERVE_DIR = REPO.parent / "shared" / "kserve"
+needs_reference = pytest.mark.skipif(
+    not KSERVE_DIR.is_dir(), reason="reference material ../shared/kserve is not present"
+)
+
+
+def load_script() -> ModuleType:
+    """Import scripts/gen_data.py as a module."""
+    spec = importlib.util.spec_from_file_location("gen_data", REPO / "scripts" / "gen_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen_data = load_script()
+
+
+@needs_reference
+def test_regenerating_reproduces_the_committed_files(tmp_path: Path) -> None:
+    assert gen_data.main(["--kserve-dir", str(KSERVE_DIR), "--out", str(tmp_path)]) == 0
+    generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert [str(p) for p in generated] == sorted(gen_data.render_outputs(KSERVE_DIR))
+    for rel_path in generated:
+        assert (tmp_path / rel_path).read_bytes() == (REPO / rel_path).read_bytes(), rel_path
+
+
+@needs_reference
+def test_output_is_deterministic() -> None:
+    assert gen_data.render_outputs(KSERVE_DIR) == gen_data.render_outputs(KSERVE_DIR)
+
+
+@needs_reference
+def test_generated_text_has_no_machine_paths() -> None:
+    for rel_path, text in gen_data.render_outputs(KSERVE_DIR).items():
+        assert str(KSERVE_DIR) not in text, rel_path
+        assert str(REPO) not in text, rel_path
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("kserve-sklearnserver:replace", ("kserve-sklearnserver", "replace")),
+        ("registry.local:5000/team/model:1.2", ("registry.local:5000/team/model", "1.2")),
+        ("registry.local:5000/team/model", ("registry.local:5000/team/model", None)),
+        ("repo/model@sha256:abc", ("repo/model@sha256:abc", None)),
+    ],
+)
+def test_split_image(image: str, expected: tuple) -> None:
+    assert gen_data.split_image(image) == expected
+
+
+def test_pinned_tag_rules() -> None:
+    assert gen_data.pinned_tag("kserve/sklearnserver", "latest")[0] == "v0.20.0"
+    assert gen_data.pinned_tag("kserve/huggingfaceserver", "latest-gpu")[0] == "v0.20.0-gpu"
+    assert gen_data.pinned_tag("tensorflow/serving", "2.6.2")[0] == "2.6.2"
+    assert gen_data.pinned_tag("vllm/vllm-openai", "latest")[0] == "v0.20.0"
+    with pytest.raises(ValueError, match="no pinned tag"):
+        gen_data.pinned_tag("someone/else", "latest")
+
+
+def test_pin_images_reaches_worker_containers() -> None:
+    table = {"srv": ("kserve/srv", "v0.20.0", "why")}
+    doc = {"spec": {"containers": [{"image": "srv:replace"}], "workerSpec": {"containers": [{"image": "srv:replace"}]}}}
+    pinned = gen_data.pin_images(doc, table)
+    assert gen_data.container_images(pinned) == ["kserve/srv:v0.20.0", "kserve/srv:v0.20.0"]
+    assert doc["spec"]["containers"][0]["image"] == "srv:replace"
+
+
+def test_unmapped_image_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not mapped"):
+        gen_data.resolve_image("unknown:replace", {})
+
+
+@pytest.mark.parametrize("image", ["a/b:latest", "a/b:replace", "a/b", "a/b:latest-gpu"])
+def test_check_image_rejects_floating_tags(image: str) -> None:
+    with pytest.raises(ValueError, match="not pinned"):
+        gen_data.check_image(image)
+
+
+def test_strip_schema_descriptions_keeps_a_property_named_description() -> None:
+    schema = {
+        "description": "root",
+        "type": "object",
+        "properties": {
+            "description": {"type": "string", "description": "a field called description"},
+            "list": {"type": "array", "items": {"description": "x", "type": "integer"}},
+            "either": {"anyOf": [{"type": "integer", "description": "i"}, {"type": "string"}]},
+            "map": {"type": "object", "additionalProperties": {"type": "string", "description": "v"}},
+        },
+        "default": {"description": "kept, it is a value"},
+    }
+    assert gen_data.strip_schema_descriptions(schema) == {
+        "type": "object",
+        "properties": {
+            "description": {"type": "string"},
+            "list": {"type": "array", "items": {"type": "integer"}},
+            "either": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+            "map": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "default": {"description": "kept, it is a value"},
+    }
+
+
+@needs_reference
+def test_schemas_are_the_served_versions() -> None:
+    schemas = gen_data.build_schemas(KSERVE_DIR)
+    assert {kind: api for kind, (api, _) in schemas.items()} == {
+        "InferenceService": "serving.kserve.io/v1beta1",
+        "ServingRuntime": "serving.kserve.io/v1alpha1",
+        "ClusterServingRuntime": "serving.kserve.io/v1alpha1",
+        "InferenceGraph": "serving.kserve.io/v1alpha1",
+        "ClusterStorageContainer": "serving.kserve.io/v1alpha1",
+    }
+
+
+@needs_reference
+def test_source_is_parsed_from_source_md() -> None:
+    source = gen_data.parse_source(KSERVE_DIR)
+    assert source["repository"] == "https://github.com/kserve/kserve"
+    assert len(source["commit"]) == 40
+    assert source["paths"]["runtimes/kustomization.yaml"] == "config/runtimes/kustomization.yaml"
