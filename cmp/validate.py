@@ -118,16 +118,6 @@ def is_boolean(value: Any) -> bool:
     return type(value) is bool
 
 
-def is_object(value: Any) -> bool:
-    """True for mappings."""
-    return type(value) is dict
-
-
-def is_array(value: Any) -> bool:
-    """True for sequences."""
-    return type(value) is list
-
-
 def is_int_or_string(value: Any) -> bool:
     """True for what ``x-kubernetes-int-or-string`` accepts."""
     return is_string(value) or is_integer(value)
@@ -138,9 +128,8 @@ TYPE_TESTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "integer": (is_integer, "integer"),
     "number": (is_number, "number"),
     "boolean": (is_boolean, "boolean"),
-    "object": (is_object, "object"),
-    "array": (is_array, "array"),
 }
+"""Scalar types; objects and arrays are checked structurally."""
 
 
 def map_path(path: str, key: Any) -> str:
@@ -471,7 +460,7 @@ def accept_any(value: Any, path: str, errors: list[SchemaError]) -> None:
     """A schema with nothing to check."""
 
 
-def value_constraints(schema: dict[str, Any], branch: bool) -> list[Check]:
+def value_constraints(schema: dict[str, Any]) -> list[Check]:
     """Compile the keywords that constrain a value beyond its type and structure."""
     checks: list[Check] = []
     if "enum" in schema:
@@ -518,7 +507,7 @@ def compile_node(schema: dict[str, Any], branch: bool = False, overrides: dict[s
     constrain values but never declare fields, so they do not report unknown ones.
     """
     kind = schema.get("type")
-    constraints = value_constraints(schema, branch)
+    constraints = value_constraints(schema)
     if schema.get("x-kubernetes-int-or-string"):
         return scalar_check(is_int_or_string, "integer or string", constraints)
     if kind == "array" or (kind is None and "items" in schema):
