@@ -1,0 +1,137 @@
+"""Command line: parse options, build settings, call the pipeline, format, set the exit code.
+
+Exit codes: 0 success, 1 a render error (bad inputs, kustomize failure), 2 wrong usage,
+3 an internal error (a bug: reported without a traceback unless KSERVE_CMP_DEBUG is set).
+stdout carries manifests only; every message goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .problems import CmpError, Problem, UsageError
+from .settings import BY_NAME, Settings
+
+
+def _settings_options(func: Callable) -> Callable:
+    """The render settings as options; each also read from its KSERVE_CMP_* env var."""
+    for setting in reversed(BY_NAME.values()):
+        if setting.kind == "bool":
+            opt = click.option(f"--{setting.name}", setting.attr, is_flag=True, default=None,
+                               help=setting.meaning)
+        else:
+            opt = click.option(f"--{setting.name}", setting.attr, default=None, metavar=setting.kind.upper(),
+                               help=setting.meaning)
+        func = opt(func)
+    return func
+
+
+def build_settings(options: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Flags > KSERVE_CMP_* env > defaults."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for setting in BY_NAME.values():
+        value = options.get(setting.attr)
+        if value is None:
+            value = environ.get(setting.env)
+        if value is not None:
+            raw[setting.name] = value
+    try:
+        return Settings.from_raw(raw)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def emit_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        click.echo(p.format(), err=True)
+
+
+def run_guarded(action: Callable[[], int]) -> None:
+    """The one error boundary: CmpError -> message + its exit code; anything else -> exit 3."""
+    try:
+        code = action()
+    except CmpError as exc:
+        emit_problems(exc.warnings + exc.problems)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: one line, no traceback, unless debugging
+        if os.environ.get("KSERVE_CMP_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set KSERVE_CMP_DEBUG=1 for a traceback)",
+                   err=True)
+        sys.exit(3)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kserve-cmp")
+def main() -> None:
+    """Render ModelDeployment overlays into correct KServe manifests (an Argo CD plugin).
+
+    \b
+    Installed as `kserve-cmp` and as `cmp`. The `cmp` name shadows diffutils' cmp: when its
+    first argument is not a kserve-cmp command (or --help/--version), `cmp` runs the next
+    `cmp` on PATH with the same arguments and exit status, so `cmp -s a b` keeps working.
+    """
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@_settings_options
+def render(path: str, **options: Any) -> None:
+    """Render the app at PATH (default: the current directory) to stdout as a YAML stream."""
+    from .pipeline import render as do_render
+
+    def action() -> int:
+        result = do_render(path, build_settings(options))
+        emit_problems(result.warnings)
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+        return 0
+
+    run_guarded(action)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              help="How problems are printed (to stdout).")
+@_settings_options
+def validate(paths: tuple[str, ...], fmt: str, **options: Any) -> None:
+    """Render every app in PATHS (default: .) without printing manifests; report every problem."""
+    from .pipeline import render as do_render
+    from .report import REPORTERS
+
+    def action() -> int:
+        settings = build_settings(options)
+        found: list[Problem] = []
+        failed = 0
+        for path in paths or (".",):
+            try:
+                result = do_render(path, settings)
+                found.extend(result.warnings)
+            except CmpError as exc:
+                if isinstance(exc, UsageError):
+                    raise
+                failed += 1
+                found.extend(exc.warnings + [_with_app(p, path) for p in exc.problems])
+        sys.stdout.write(REPORTERS[fmt](found))
+        if fmt == "text":
+            click.echo(f"{len(paths or ('.',)) - failed} of {len(paths or ('.',))} apps rendered cleanly", err=True)
+        return 1 if failed else 0
+
+    run_guarded(action)
+
+
+def _with_app(problem: Problem, path: str) -> Problem:
+    if problem.file:
+        return problem
+    return Problem(problem.message, file=path, line=problem.line, path=problem.path, rule=problem.rule,
+                   level=problem.level)

@@ -1,0 +1,178 @@
+"""Expansion: each ModelDeployment becomes one InferenceService unit, its runtime pinned.
+
+The base runtime is looked up the way KServe looks it up (a ServingRuntime of the model's
+namespace, then a ClusterServingRuntime), among the input documents first and the built-in
+catalog second. Without ``spec.runtime`` it is auto-selected by KServe's own rules; either way
+the InferenceService names it explicitly, with an explicit ``protocolVersion``, so what runs
+never depends on what else is installed on the cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from . import catalog
+from .kserve import select
+from .spec.deployment import ModelDeployment
+from .unit import RenderContext, Unit
+
+ISVC_API = "serving.kserve.io/v1beta1"
+MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+INITIAL_SCALE = "autoscaling.knative.dev/initial-scale"
+DEFAULT_MODE = "Knative"
+
+_SCALING_FIELDS = (("min_replicas", "minReplicas"), ("max_replicas", "maxReplicas"),
+                   ("scale_metric", "scaleMetric"), ("scale_target", "scaleTarget"),
+                   ("container_concurrency", "containerConcurrency"))
+
+
+def expand(md: ModelDeployment, ctx: RenderContext) -> Unit | None:
+    """The unit for one ModelDeployment, or None after adding problems to ``ctx``."""
+    namespace = md.namespace or ctx.settings.namespace or None
+    mode = md.deployment_mode or _profile_mode(ctx) or DEFAULT_MODE
+    meta: dict = {"name": md.name}
+    if namespace:
+        meta["namespace"] = namespace
+    if md.labels:
+        meta["labels"] = dict(md.labels)
+    meta["annotations"] = {**md.annotations, MODE_ANNOTATION: mode}
+    model: dict = {}
+    isvc = {"apiVersion": ISVC_API, "kind": "InferenceService", "metadata": meta,
+            "spec": {"predictor": {"model": model}}}
+    unit = Unit(isvc=isvc, source=md.doc, deployment=md)
+    record = _recorder(unit, ctx)
+    record("metadata.annotations." + MODE_ANNOTATION, mode,
+           ("spec", "deploymentMode") if md.deployment_mode else None, "deployment mode")
+
+    m = md.model
+    if m.format_name:
+        model["modelFormat"] = {"name": m.format_name, **({"version": m.format_version} if m.format_version
+                                                          else {})}
+    model["storageUri"] = m.storage_uri
+    record("spec.predictor.model.storageUri", m.storage_uri, ("spec", "model", "storageUri"), "model")
+    if m.protocol_version:
+        model["protocolVersion"] = m.protocol_version
+    if m.runtime_version:
+        model["runtimeVersion"] = m.runtime_version
+    if m.env:
+        model["env"] = copy.deepcopy(m.env)
+    if m.resources:
+        model["resources"] = copy.deepcopy(m.resources)
+    if not _pin_runtime(unit, ctx, namespace):
+        return None
+    _scaling(unit, mode, record)
+    return unit
+
+
+def _profile_mode(ctx: RenderContext) -> str | None:
+    return getattr(ctx.profile, "deployment_mode", None) if ctx.profile is not None else None
+
+
+def _recorder(unit: Unit, ctx: RenderContext):
+    def record(path: str, value, source_path: tuple | None, rule: str) -> None:
+        source = unit.where(source_path) if source_path else "kserve-cmp default"
+        ctx.provenance.record(unit.isvc, path, value, source, rule)
+    return record
+
+
+def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
+    """Find the base runtime, check it can serve the model, pin runtime and protocol."""
+    md = unit.deployment
+    model = unit.predictor["model"]
+    if md.runtime:
+        base, origin = lookup_runtime(md.runtime, namespace, ctx)
+        if base is None:
+            available = sorted({n for n, _ in ctx.runtimes} | set(catalog.catalog_names()))
+            ctx.add(md.problem(("spec", "runtime"), f"unknown runtime {md.runtime!r}; available: "
+                                                   f"{', '.join(available)}", rule="runtime"))
+            return False
+        if "modelFormat" not in model:
+            formats = (base.get("spec") or {}).get("supportedModelFormats") or []
+            if not formats:
+                ctx.add(md.problem(("spec", "model"), f"runtime {md.runtime!r} lists no model format; "
+                                                      f"set spec.model.format", rule="runtime"))
+                return False
+            first = formats[0]
+            model["modelFormat"] = {"name": first["name"], **({"version": first["version"]}
+                                                              if first.get("version") else {})}
+        reason = select.check_explicit_runtime(unit.isvc, base)
+        if reason:
+            ctx.add(md.problem(("spec", "runtime"), reason, rule="runtime"))
+            return False
+    else:
+        if "modelFormat" not in model:
+            ctx.add(md.problem(("spec",), "set spec.runtime or spec.model.format", rule="runtime"))
+            return False
+        base, origin = auto_select(unit.isvc, namespace, ctx)
+        if base is None:
+            fmt = model["modelFormat"]
+            want = fmt["name"] + (f":{fmt['version']}" if fmt.get("version") else "")
+            proto = model.get("protocolVersion") or select.default_protocol(unit.isvc) or "v1"
+            ctx.add(md.problem(("spec", "model", "format"),
+                               f"no runtime supports {want} with protocol {proto}; set spec.runtime or "
+                               f"another format", rule="runtime"))
+            return False
+    unit.base_runtime, unit.base_from = base, origin
+    name = base["metadata"]["name"]
+    model["runtime"] = name
+    ctx.provenance.record(unit.isvc, "spec.predictor.model.runtime", name,
+                          unit.where(("spec", "runtime")) if md.runtime else f"auto-selected from {origin}",
+                          "runtime")
+    if "protocolVersion" not in model:
+        proto = select.default_protocol(unit.isvc) or _lowest_protocol(base)
+        if proto:
+            model["protocolVersion"] = proto
+            ctx.provenance.record(unit.isvc, "spec.predictor.model.protocolVersion", proto,
+                                  f"runtime {name}", "protocol pinned")
+    return True
+
+
+_PROTOCOL_ORDER = ("v1", "v2", "grpc-v1", "grpc-v2")
+
+
+def _lowest_protocol(runtime: dict) -> str | None:
+    """The protocol KServe fills in after selection: the runtime's lowest in KServe's order."""
+    protocols = (runtime.get("spec") or {}).get("protocolVersions") or []
+    ranked = sorted(protocols, key=lambda p: _PROTOCOL_ORDER.index(p) if p in _PROTOCOL_ORDER else 99)
+    return ranked[0] if ranked else None
+
+
+def lookup_runtime(name: str, namespace: str | None, ctx: RenderContext) -> tuple[dict | None, str]:
+    """(copy of the runtime, "inputs" | "catalog"), or (None, "") when neither has it."""
+    found = ctx.runtime_in_inputs(name, namespace)
+    if found is not None:
+        return copy.deepcopy(found), "inputs"
+    found = catalog.get_runtime(name)
+    if found is not None:
+        return found, "catalog"
+    return None, ""
+
+
+def auto_select(isvc: dict, namespace: str | None, ctx: RenderContext) -> tuple[dict | None, str]:
+    """The runtime KServe would auto-select among the inputs and the catalog."""
+    namespaced = [r for (n, ns), r in sorted(ctx.runtimes.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+                  if ns is not None and ns == namespace]
+    cluster_inputs = {n: r for (n, ns), r in ctx.runtimes.items() if ns is None}
+    cluster = [cluster_inputs[n] for n in sorted(cluster_inputs)]
+    cluster += [catalog.get_runtime(n) for n in catalog.catalog_names() if n not in cluster_inputs]
+    chosen = select.select_runtime(isvc, namespaced, cluster)
+    if chosen is None:
+        return None, ""
+    name = chosen["metadata"]["name"]
+    in_inputs = any(r is chosen for r in namespaced) or name in cluster_inputs
+    return copy.deepcopy(chosen), "inputs" if in_inputs else "catalog"
+
+
+def _scaling(unit: Unit, mode: str, record) -> None:
+    s = unit.deployment.scaling
+    predictor = unit.predictor
+    for attr, key in _SCALING_FIELDS:
+        value = getattr(s, attr)
+        if value is not None:
+            predictor[key] = value
+            record(f"spec.predictor.{key}", value, ("spec", "scaling", key), "scaling")
+    if s.initial_scale is not None:
+        unit.isvc["metadata"]["annotations"][INITIAL_SCALE] = str(s.initial_scale)
+        record(f"metadata.annotations.{INITIAL_SCALE}", str(s.initial_scale),
+               ("spec", "scaling", "initialScale"), "scaling")
+

@@ -1,0 +1,164 @@
+"""One render: read -> parse -> expand -> transforms -> validate -> emit. Returns a result, never prints.
+
+Fail closed: any error in any stage raises :class:`CmpError` with every problem found, and
+nothing is emitted. Output order does not depend on input order: objects are sorted by kind
+rank, group, kind, namespace and name, and keys are sorted when dumped.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from .expand import expand
+from .problems import CmpError, Problem, Problems
+from .provenance import Provenance, object_key
+from .settings import Settings
+from .source.read import read_app
+from .source.yamlio import Doc, dump_stream, format_path
+from .spec import deployment
+from .transforms import SUPPORTED_SECTIONS, run_all
+from .unit import RenderContext, Unit
+
+OUR_GROUP = deployment.API_GROUP
+RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
+KSERVE_GROUP = "serving.kserve.io"
+
+#: Objects that must exist before others (CRDs, namespaces, runtimes) come first.
+_KIND_RANK = {"CustomResourceDefinition": 0, "Namespace": 1, "ClusterStorageContainer": 2,
+              "ClusterServingRuntime": 3, "ServingRuntime": 3, "InferenceService": 5, "InferenceGraph": 6}
+
+
+@dataclass
+class RenderResult:
+    objects: list[dict]
+    units: list[Unit]
+    warnings: list[Problem]
+    provenance: Provenance
+    text: str = ""
+    consumed: list[Doc] = field(default_factory=list)
+
+
+def render(path: str, settings: Settings) -> RenderResult:
+    """Render the app at ``path``; raises CmpError (with every problem) instead of partial output."""
+    docs = read_app(path, settings)
+    return render_docs(docs, settings)
+
+
+def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
+    ctx = RenderContext(settings=settings, inputs=docs)
+    ours, passthrough = _split(docs, ctx)
+    _index_runtimes(passthrough, ctx)
+    units: list[Unit] = []
+    for doc in ours:
+        md, problems = deployment.parse(doc, SUPPORTED_SECTIONS)
+        ctx.problems.extend(problems)
+        if md is not None:
+            unit = expand(md, ctx)
+            if unit is not None:
+                units.append(unit)
+    raw_units, passthrough = _raw_units(passthrough)
+    units.extend(raw_units)
+    ctx.problems.raise_if_errors()
+    run_all(units, ctx)
+    ctx.problems.raise_if_errors()
+    located = [(o, u.source, u) for u in units for o in u.objects()] + [(d.obj, d, None) for d in passthrough]
+    _check_duplicates(located, ctx.problems)
+    _validate(located, ctx.problems)
+    ctx.problems.raise_if_errors()
+    objects = sorted((o for o, _, _ in located), key=sort_key)
+    if not objects and not settings.allow_empty:
+        raise CmpError(Problem("rendered zero objects (pass --allow-empty if that is intended: Argo CD would "
+                               "prune everything this app deployed)", rule="empty"))
+    return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, dump_stream(objects), ours)
+
+
+def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc]]:
+    """kserve-cmp documents (consumed) and everything else (passed through)."""
+    ours, others = [], []
+    for doc in docs:
+        api = doc.obj.get("apiVersion", "")
+        if api.split("/")[0] != OUR_GROUP:
+            others.append(doc)
+        elif deployment.is_model_deployment(doc.obj):
+            ours.append(doc)
+        else:
+            ctx.add(doc.problem(("kind",), f"unknown kserve-cmp document {doc.obj.get('kind')!r} "
+                                           f"({api}); known: {deployment.KIND} ({deployment.API_VERSION})",
+                                rule="kind"))
+    return ours, others
+
+
+def _index_runtimes(docs: list[Doc], ctx: RenderContext) -> None:
+    for doc in docs:
+        obj = doc.obj
+        if obj.get("kind") in RUNTIME_KINDS and obj.get("apiVersion", "").startswith(KSERVE_GROUP + "/"):
+            meta = obj.get("metadata") or {}
+            ns = None if obj["kind"] == "ClusterServingRuntime" else (meta.get("namespace")
+                                                                       or ctx.settings.namespace or None)
+            if meta.get("name"):
+                ctx.runtimes[(meta["name"], ns)] = obj
+
+
+def _raw_units(docs: list[Doc]) -> tuple[list[Unit], list[Doc]]:
+    """Raw InferenceServices become units (transforms may fix them); the rest passes through."""
+    units, rest = [], []
+    for doc in docs:
+        obj = doc.obj
+        if obj.get("kind") == "InferenceService" and obj.get("apiVersion", "").startswith(KSERVE_GROUP + "/") \
+                and isinstance((obj.get("metadata") or {}).get("name"), str):
+            units.append(Unit(isvc=copy.deepcopy(obj), source=doc))
+        else:
+            rest.append(doc)
+    return units, rest
+
+
+def sort_key(obj: dict) -> tuple:
+    meta = obj.get("metadata") or {}
+    api = obj.get("apiVersion", "")
+    group = api.split("/")[0] if "/" in api else ""
+    return (_KIND_RANK.get(obj.get("kind"), 4), group, obj.get("kind", ""), meta.get("namespace") or "",
+            meta.get("name") or "")
+
+
+def _check_duplicates(located: list[tuple[dict, Doc, Unit | None]], problems: Problems) -> None:
+    seen: dict[tuple, Doc] = {}
+    for obj, doc, _ in located:
+        api = obj.get("apiVersion", "")
+        key = (api.split("/")[0] if "/" in api else "", obj.get("kind"), object_key(obj))
+        if key in seen:
+            first = seen[key]
+            problems.add(doc.problem((), f"{object_key(obj)} is produced twice (also by "
+                                         f"{first.file}:{first.line})", rule="duplicate"))
+        else:
+            seen[key] = doc
+
+
+def _validate(located: list[tuple[dict, Doc, Unit | None]], problems: Problems) -> None:
+    """CRD schema check of every KServe object, located at the input that produced it."""
+    from .validate import validate_object  # schemas load lazily, on the first KServe object
+
+    for obj, doc, unit in located:
+        errors = validate_object(obj)
+        for err in errors:
+            if unit is not None and unit.deployment is not None:
+                problems.add(Problem(f"{object_key(obj)} {err.path}: {err.message}", file=doc.file,
+                                     line=doc.line, rule="schema"))
+            else:
+                problems.add(doc.problem(_split_path(err.path), err.message, rule="schema"))
+
+
+def _split_path(path: str) -> tuple:
+    """``spec.a[0].b`` -> ``('spec', 'a', 0, 'b')`` (inverse of format_path)."""
+    out: list = []
+    for part in path.replace("]", "").split("."):
+        if not part:
+            continue
+        name, *indexes = part.split("[")
+        if name:
+            out.append(name)
+        out.extend(int(i) for i in indexes if i.isdigit())
+    return tuple(out)
+
+
+__all__ = ["RenderResult", "render", "render_docs", "sort_key", "format_path"]

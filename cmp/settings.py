@@ -1,0 +1,94 @@
+"""Render settings: one table that the CLI, the Argo CD entry point and the docs all read.
+
+Every setting has a name (``--name`` on the command line, parameter ``name`` in Argo CD), a
+sidecar environment variable (``KSERVE_CMP_NAME``), a default applied here in code and a meaning.
+Where the values come from (flags, Argo CD parameters, env) is decided by the callers; this
+module only knows the table and how to turn strings into typed values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str           # parameter name, kebab-case
+    default: Any
+    kind: str           # "string" | "bool" | "int" | "path"
+    meaning: str
+
+    @property
+    def env(self) -> str:
+        return "KSERVE_CMP_" + self.name.upper().replace("-", "_")
+
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("namespace", "", "string",
+            "Namespace for objects whose input has none (Argo CD: the Application's destination namespace)."),
+    Setting("cluster-profile", "", "path",
+            "ClusterProfile file describing the target cluster (Knative autoscaler config, KServe version)."),
+    Setting("kustomize", "", "string",
+            "kustomize binary to run; empty: `kustomize` on PATH, else `kubectl kustomize`."),
+    Setting("kustomize-timeout", 30, "int", "Seconds one `kustomize build` may take before the render fails."),
+    Setting("allow-remote-bases", False, "bool",
+            "Let kustomizations load remote bases (git/http URLs). Off: such a kustomization is an error."),
+    Setting("allow-empty", False, "bool", "Succeed with no output when an app renders zero objects."),
+    Setting("max-file-size", 4 * 1024 * 1024, "int", "Largest input file read, in bytes."),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def parse_value(setting: Setting, raw: Any) -> Any:
+    """A raw value (from a flag, env var or parameter) as the setting's type; ValueError if it is not one."""
+    if raw is None:
+        return setting.default
+    if setting.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off", ""):
+            return False
+        raise ValueError(f"{setting.name}: expected true or false, got {raw!r}")
+    if setting.kind == "int":
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"{setting.name}: expected an integer, got {raw!r}") from None
+        if value <= 0:
+            raise ValueError(f"{setting.name}: must be positive, got {value}")
+        return value
+    return str(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    namespace: str = ""
+    cluster_profile: str = ""
+    kustomize: str = ""
+    kustomize_timeout: int = 30
+    allow_remote_bases: bool = False
+    allow_empty: bool = False
+    max_file_size: int = 4 * 1024 * 1024
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> "Settings":
+        """Typed settings from ``{setting-name: raw value}``; unknown names are a ValueError."""
+        values = {}
+        for name, value in raw.items():
+            if name not in BY_NAME:
+                raise ValueError(f"unknown setting {name!r}; known: {', '.join(sorted(BY_NAME))}")
+            values[BY_NAME[name].attr] = parse_value(BY_NAME[name], value)
+        return cls(**values)
+
+
+assert {f.name for f in fields(Settings)} == {s.attr for s in SETTINGS}
+assert all(getattr(Settings(), s.attr) == s.default for s in SETTINGS)

@@ -1,0 +1,199 @@
+"""Running the real ``kustomize build`` as a subprocess (argv, never a shell), bounded in time.
+
+The app directory is built through a small wrapper kustomization in a private temp dir that
+adds ``buildMetadata: [originAnnotations]``: every object then says which file it came from,
+so problems can name ``file:line`` even after overlays patched it. The annotation is removed
+again before anything is emitted. No exec/KRM plugins (``--enable-alpha-plugins`` is never
+passed), no Helm (``--enable-helm`` never passed), kustomize's default load restrictor, and
+remote bases refused before kustomize runs unless the ``allow-remote-bases`` setting is on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+from ..problems import Problem, ToolError
+from .yamlio import Doc, load_stream
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN = "config.kubernetes.io/origin"
+_REMOTE = re.compile(r"^(https?://|git::|git@|ssh://|file://|github\.com/|gitlab\.com/|bitbucket\.org/)"
+                     r"|\?ref=|\.git(//|$)")
+_REF_FIELDS = ("resources", "bases", "components")
+
+
+def kustomization_file(directory: str) -> str | None:
+    for name in KUSTOMIZATION_FILES:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subprocess to run: argv, working dir, time limit."""
+
+    argv: tuple[str, ...]
+    cwd: str
+    timeout: float
+
+    def display(self) -> str:
+        return " ".join(a if a and not re.search(r"\s", a) else repr(a) for a in self.argv)
+
+    def run(self) -> subprocess.CompletedProcess:
+        proc = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ToolError(f"`{self.display()}` timed out after {self.timeout:g}s "
+                            f"(setting kustomize-timeout)") from None
+        return subprocess.CompletedProcess(self.argv, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
+def kustomize_argv(configured: str = "") -> tuple[str, ...]:
+    """``kustomize build`` or ``kubectl kustomize`` per the setting, else what is on PATH."""
+    if configured:
+        exe = shutil.which(configured) or configured
+        if os.path.basename(exe).startswith("kubectl"):
+            return (exe, "kustomize")
+        return (exe, "build")
+    exe = shutil.which("kustomize")
+    if exe:
+        return (exe, "build")
+    exe = shutil.which("kubectl")
+    if exe:
+        return (exe, "kustomize")
+    raise ToolError("kustomize not found: install kustomize or kubectl, or set KSERVE_CMP_KUSTOMIZE")
+
+
+def remote_references(directory: str, root: str) -> list[Problem]:
+    """Remote bases reachable from the kustomization in ``directory`` (following local bases)."""
+    seen: set[str] = set()
+    found: list[Problem] = []
+    stack = [os.path.realpath(directory)]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        kfile = kustomization_file(current)
+        if kfile is None:
+            continue
+        try:
+            with open(kfile, "rb") as handle:
+                docs = load_stream(handle.read(1 << 20), display_path(kfile, root))
+        except Exception:  # kustomize itself will report an unreadable kustomization
+            continue
+        if not docs or not isinstance(docs[0].obj, dict):
+            continue
+        doc = docs[0]
+        for field in _REF_FIELDS:
+            entries = doc.obj.get(field)
+            for i, entry in enumerate(entries if isinstance(entries, list) else []):
+                if not isinstance(entry, str):
+                    continue
+                if _REMOTE.search(entry):
+                    found.append(doc.problem((field, i), f"remote base {entry!r} is not allowed "
+                                                         f"(setting allow-remote-bases is off)", rule="remote-base"))
+                else:
+                    target = os.path.realpath(os.path.join(current, entry))
+                    if os.path.isdir(target):
+                        stack.append(target)
+    return found
+
+
+def display_path(path: str, root: str) -> str:
+    """``path`` as shown in messages: relative to the directory the user named."""
+    rel = os.path.relpath(path, root.rstrip(os.sep) or os.sep)
+    return rel
+
+
+def build(directory: str, *, display_root: str, binary: str = "", timeout: float = 30,
+          allow_remote: bool = False) -> list[Doc]:
+    """Documents of ``kustomize build directory``, each marked with its origin file."""
+    app = os.path.realpath(directory)
+    if not allow_remote:
+        problems = remote_references(app, app)
+        if problems:
+            raise ToolError([_relocate(p, display_root) for p in problems])
+    argv = kustomize_argv(binary)
+    with tempfile.TemporaryDirectory(prefix="kserve-cmp-") as tmp:
+        with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
+            handle.write(f"resources:\n- {_yaml_quote(app)}\nbuildMetadata: [originAnnotations]\n")
+        cmd = Command(argv + (tmp,), cwd=app, timeout=timeout)
+        result = cmd.run()
+    if result.returncode != 0:
+        stderr = result.stderr.decode("utf-8", "replace").strip()
+        stderr = stderr.replace(tmp, "<app>")
+        raise ToolError(f"kustomize build {display_root} failed (exit {result.returncode}): {stderr}")
+    docs = load_stream(result.stdout, f"kustomize build {display_root}")
+    sources: dict[str, list[Doc]] = {}
+    return [_with_origin(doc, tmp, app, display_root, sources) for doc in docs]
+
+
+def _yaml_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _relocate(problem: Problem, display_root: str) -> Problem:
+    file = os.path.join(display_root, problem.file) if problem.file and display_root not in ("", ".") \
+        else problem.file
+    return Problem(problem.message, file=file, line=problem.line, path=problem.path, rule=problem.rule)
+
+
+def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: dict[str, list[Doc]]) -> Doc:
+    """Strip the origin annotation; locate the doc in its source file for line numbers.
+
+    Fields an overlay added have no line of their own in the source: problems about them point
+    at the nearest ancestor the source file has (``Doc.line_of``).
+    """
+    obj = doc.obj
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(annotations, dict) or ORIGIN not in annotations:
+        return doc
+    origin = annotations.pop(ORIGIN)
+    if not annotations:
+        meta.pop("annotations")
+    match = re.search(r"^path:\s*(.+)$", str(origin), re.M)
+    if not match:
+        return doc
+    source = os.path.normpath(os.path.join(wrapper, match.group(1).strip().strip("'\"")))
+    shown = os.path.normpath(os.path.join(display_root, os.path.relpath(source, app)))
+    if source not in sources:
+        try:
+            with open(source, "rb") as handle:
+                sources[source] = load_stream(handle.read(), shown)
+        except Exception:  # the origin is informative only; kustomize already read the file
+            sources[source] = []
+    original = _find_same_object(sources[source], obj)
+    if original is None:
+        return Doc(obj, shown, None, {})
+    return Doc(obj, shown, original.line, original.marks)
+
+
+def _find_same_object(candidates: list[Doc], obj: dict) -> Doc | None:
+    """The source document of ``obj``: same kind, preferably the same name."""
+    same_kind = [d for d in candidates if isinstance(d.obj, dict) and d.obj.get("kind") == obj.get("kind")]
+    name = (obj.get("metadata") or {}).get("name")
+    for d in same_kind:
+        if (d.obj.get("metadata") or {}).get("name") == name:
+            return d
+    return same_kind[0] if len(same_kind) == 1 else None

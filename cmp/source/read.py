@@ -1,0 +1,91 @@
+"""Reading an app directory: ``kustomize build`` when it has a kustomization, else its YAML files.
+
+Every document comes back as a :class:`Doc` naming its file (as the user named the directory,
+so messages read ``overlays/dev/model.yaml:12``). Files are read in sorted order; symlinks that
+leave the directory, oversized files and non-UTF-8 text are errors, never skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..problems import CmpError, Problem, UsageError
+from ..settings import Settings
+from . import kustomize
+from .yamlio import Doc, load_stream
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def read_app(path: str, settings: Settings) -> list[Doc]:
+    """All documents of the app at ``path`` (a directory, or a single manifest file)."""
+    if os.path.isfile(path):
+        root = os.path.dirname(path) or "."
+        return _objects(read_file(path, path, root, settings.max_file_size))
+    if not os.path.isdir(path):
+        raise UsageError(f"{path}: no such directory")
+    if kustomize.kustomization_file(path):
+        docs = kustomize.build(path, display_root=_display_root(path), binary=settings.kustomize,
+                               timeout=settings.kustomize_timeout, allow_remote=settings.allow_remote_bases)
+        return _objects(docs)
+    docs: list[Doc] = []
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        if name.endswith(SUFFIXES) and not name.startswith(".") and _is_file(full):
+            docs.extend(read_file(full, os.path.join(_display_root(path), name), path, settings.max_file_size))
+    return _objects(docs)
+
+
+def _display_root(path: str) -> str:
+    norm = os.path.normpath(path)
+    return "" if norm == "." else norm
+
+
+def _is_file(path: str) -> bool:
+    return os.path.isfile(path) or os.path.islink(path)
+
+
+def read_file(path: str, shown: str, root: str, max_size: int) -> list[Doc]:
+    """The documents of one file, refusing links out of ``root`` and files over ``max_size``."""
+    real = os.path.realpath(path)
+    real_root = os.path.realpath(root)
+    if os.path.islink(path) and os.path.commonpath([real, real_root]) != real_root:
+        raise CmpError(Problem("symbolic link points outside the app directory", file=shown, rule="read"))
+    if not os.path.isfile(real):
+        raise CmpError(Problem("not a regular file", file=shown, rule="read"))
+    size = os.path.getsize(real)
+    if size > max_size:
+        raise CmpError(Problem(f"file is {size} bytes, over the limit of {max_size} (setting max-file-size)",
+                               file=shown, rule="read"))
+    with open(real, "rb") as handle:
+        data = handle.read(max_size + 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CmpError(Problem(f"not UTF-8 text (byte {exc.start})", file=shown, rule="read")) from None
+    return load_stream(text, shown)
+
+
+def _objects(docs: list[Doc]) -> list[Doc]:
+    """Flatten ``List`` documents; every document must be an object with apiVersion and kind."""
+    out: list[Doc] = []
+    problems: list[Problem] = []
+    for doc in docs:
+        obj = doc.obj
+        if not isinstance(obj, dict):
+            problems.append(doc.problem((), "expected a Kubernetes object (a mapping), got "
+                                            f"{type(obj).__name__}", rule="read"))
+            continue
+        if isinstance(obj.get("items"), list) and str(obj.get("kind", "")).endswith("List"):
+            for i, item in enumerate(obj["items"]):
+                marks = {k[2:]: v for k, v in doc.marks.items() if k[:2] == ("items", i)}
+                out.extend(_objects([Doc(item, doc.file, doc.line_of(("items", i)), marks)]))
+            continue
+        missing = [k for k in ("apiVersion", "kind") if not isinstance(obj.get(k), str) or not obj.get(k)]
+        if missing:
+            problems.append(doc.problem((), f"object has no {' or '.join(missing)}", rule="read"))
+            continue
+        out.append(doc)
+    if problems:
+        raise CmpError(problems)
+    return out

@@ -1,0 +1,263 @@
+"""YAML in and out: a bounded, line-tracking loader and a deterministic dumper.
+
+The loader builds plain Python values from libyaml's event stream (no recursion, so deep
+nesting cannot overflow the stack) and records the line of every mapping key and sequence
+item, so later stages can report ``file:line`` for any field path. It refuses what Kubernetes
+tooling would never produce and what could hurt the process: non-standard tags (including
+Python object tags), documents that expand past a node budget through aliases, and nesting
+beyond a depth limit. Timestamps stay strings, as they do in Kubernetes' YAML-to-JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..problems import CmpError, Problem
+
+try:  # libyaml bindings: an order of magnitude faster; pure Python only as a fallback
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 100
+MAX_NODES = 1_000_000
+
+Path = tuple  # of str keys and int indexes
+
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+@dataclass
+class Doc:
+    """One YAML document with where it came from and the line of every field path."""
+
+    obj: Any
+    file: str | None = None
+    line: int | None = None
+    marks: dict = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """Line of ``path``, or of its nearest ancestor that has one, or of the document."""
+        path = tuple(path)
+        while path:
+            line = self.marks.get(path)
+            if line is not None:
+                return line
+            path = path[:-1]
+        return self.line
+
+    def problem(self, path: Path, message: str, rule: str | None = None, level: str = "error") -> Problem:
+        """A problem located at ``path`` of this document."""
+        return Problem(message, file=self.file, line=self.line_of(path), path=format_path(path) or None,
+                       rule=rule, level=level)
+
+
+def format_path(path: Path) -> str:
+    """``('spec', 'model', 'args', 1)`` -> ``spec.model.args[1]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Builder:
+    """Turns parser events into values; a frame per open collection, no recursion."""
+
+    def __init__(self, loader: Any, file: str | None):
+        self.loader = loader
+        self.file = file
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.nodes = 0
+
+    def fail(self, mark: Any, message: str) -> CmpError:
+        line = mark.line + 1 if mark is not None else None
+        return CmpError(Problem(message, file=self.file, line=line, rule="yaml"))
+
+    def scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            if tag == "!" or event.style:  # quoted or non-specific: a string
+                return event.value
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR or tag == "tag:yaml.org,2002:timestamp":
+            return event.value
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(event.start_mark, f"YAML tag {tag!r} is not allowed")
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return self.loader.yaml_constructors[tag](self.loader, node)
+
+    def count(self, n: int, mark: Any) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            raise self.fail(mark, f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)")
+
+    def document(self, start: Any) -> Doc:
+        """Build one document; the parser is positioned after DocumentStartEvent."""
+        loader = self.loader
+        marks: dict = {}
+        # frame: [container, path, pending_key, size, anchor, key_mark]
+        stack: list[list] = []
+        root: Any = None
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.DocumentEndEvent:
+                return Doc(root, self.file, start.start_mark.line + 1, marks)
+            if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+                container, _, _, size, anchor, _ = stack.pop()
+                if anchor:
+                    self.anchors[anchor] = (container, size)
+                value, size, mark = container, size, None
+                placed = False
+            else:
+                placed = True
+                mark = event.start_mark
+                if kind is yaml.ScalarEvent:
+                    value, size = self.scalar(event), 1
+                    if event.anchor:
+                        self.anchors[event.anchor] = (value, 1)
+                elif kind is yaml.AliasEvent:
+                    if event.anchor not in self.anchors:
+                        raise self.fail(mark, f"unknown YAML alias {event.anchor!r}")
+                    value, size = self.anchors[event.anchor]
+                elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                    if event.tag not in _COLLECTION_TAGS:
+                        raise self.fail(mark, f"YAML tag {event.tag!r} is not allowed")
+                    if len(stack) >= MAX_DEPTH:
+                        raise self.fail(mark, f"YAML nesting deeper than {MAX_DEPTH} levels")
+                    path = self._child_path(stack)
+                    self._mark(stack, marks, path, mark)
+                    container = {} if kind is yaml.MappingStartEvent else []
+                    stack.append([container, path, None, 1, event.anchor, None])
+                    self.count(1, mark)
+                    continue
+                else:  # pragma: no cover - libyaml emits nothing else inside a document
+                    raise self.fail(mark, f"unexpected YAML event {kind.__name__}")
+            self.count(size if placed else 0, mark)
+            if not stack:
+                root = value
+                continue
+            frame = stack[-1]
+            frame[3] += size
+            container = frame[0]
+            if type(container) is list:
+                if mark is not None:
+                    marks[frame[1] + (len(container),)] = mark.line + 1
+                container.append(value)
+            elif frame[2] is None:
+                self._key(frame, value, event, mark)
+            else:
+                key = frame[2]
+                frame[2] = None
+                if key in container:
+                    raise self.fail(frame[5], f"duplicate key {key!r}")
+                if placed:
+                    marks[frame[1] + (key,)] = frame[5].line + 1
+                container[key] = value
+
+    def _key(self, frame: list, value: Any, event: Any, mark: Any) -> None:
+        if isinstance(value, (dict, list)):
+            raise self.fail(mark, "mapping keys must be scalars")
+        if getattr(event, "tag", None) == _MERGE or (value == "<<" and not getattr(event, "style", None)):
+            raise self.fail(mark, "YAML merge keys (<<) are not supported")
+        if value is None:
+            value = "null"
+        elif not isinstance(value, str):
+            value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).lower()
+        frame[2] = value
+        frame[5] = mark
+
+    @staticmethod
+    def _child_path(stack: list[list]) -> Path:
+        if not stack:
+            return ()
+        frame = stack[-1]
+        if type(frame[0]) is list:
+            return frame[1] + (len(frame[0]),)
+        return frame[1] + (frame[2],)
+
+    @staticmethod
+    def _mark(stack: list[list], marks: dict, path: Path, mark: Any) -> None:
+        if stack:
+            frame = stack[-1]
+            marks[path] = (mark if type(frame[0]) is list else frame[5]).line + 1
+
+
+def load_stream(text: str | bytes, file: str | None = None) -> list[Doc]:
+    """Every non-empty document of a YAML (or JSON) stream, with line marks."""
+    loader = _Loader(text)
+    builder = _Builder(loader, file)
+    docs: list[Doc] = []
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, yaml.DocumentStartEvent):
+                builder.anchors = {}
+                builder.nodes = 0
+                doc = builder.document(event)
+                if doc.obj is not None:
+                    docs.append(doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise CmpError(Problem(f"invalid YAML: {exc.problem or exc.context}", file=file, line=line, rule="yaml"))
+    except yaml.YAMLError as exc:
+        raise CmpError(Problem(f"invalid YAML: {exc}", file=file, rule="yaml"))
+    finally:
+        loader.dispose()
+    return docs
+
+
+def load_json_or_yaml(text: str | bytes, file: str | None = None) -> list[Doc]:
+    """JSON is YAML; kept as a named entry point for readers of ``*.json`` files."""
+    return load_stream(text, file)
+
+
+class _OutputDumper(_Dumper):  # type: ignore[misc, valid-type]
+    """Block style; multi-line strings as literal blocks; no aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: Any, data: str) -> Any:
+    if "\n" in data:
+        return dumper.represent_scalar(_STR, data, style="|")
+    return dumper.represent_scalar(_STR, data)
+
+
+_OutputDumper.add_representer(str, _represent_str)
+
+
+def dump_stream(objs: list[Any]) -> str:
+    """A deterministic YAML stream: sorted keys, ``---`` between documents, no trailing separator."""
+    if not objs:
+        return ""
+    return yaml.dump_all(objs, Dumper=_OutputDumper, sort_keys=True, default_flow_style=False,
+                         allow_unicode=True, width=1 << 30, explicit_start=True)
+
+
+def canonical_json(obj: Any) -> str:
+    """Stable JSON text of a value: for hashing and comparisons."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

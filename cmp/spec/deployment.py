@@ -1,0 +1,236 @@
+"""The ``ModelDeployment`` input format (``kserve-cmp.io/v1alpha1``), parsed with file:line for every field.
+
+``docs/reference.md`` documents each field; this module is the one place that knows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..problems import Problem
+from ..source.yamlio import Doc
+from .reader import Reader, type_name
+
+API_GROUP = "kserve-cmp.io"
+API_VERSION = f"{API_GROUP}/v1alpha1"
+KIND = "ModelDeployment"
+
+DEPLOYMENT_MODES = ("Knative", "Standard")
+LEGACY_MODES = {"Serverless": "Knative", "RawDeployment": "Standard"}
+PROTOCOLS = ("v1", "v2", "grpc-v1", "grpc-v2")
+SCALE_METRICS = ("cpu", "memory", "concurrency", "rps")
+
+METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
+SPEC_FIELDS = ("runtime", "deploymentMode", "model", "scaling", "patches", "runtimePatches",
+               "multiNode", "storageInitializer", "transformer")
+MODEL_FIELDS = ("format", "storageUri", "protocolVersion", "args", "env", "resources", "runtimeVersion")
+SCALING_FIELDS = ("minReplicas", "maxReplicas", "initialScale", "scaleMetric", "scaleTarget",
+                  "containerConcurrency")
+RESOURCE_FIELDS = ("limits", "requests", "claims")
+PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
+
+#: Sections specified by later work; until their transform registers, using them is an error.
+NOT_YET_SUPPORTED: dict[str, str] = {
+    "multiNode": "multi-node deployments",
+    "storageInitializer": "per-model storage initializer settings",
+    "transformer": "transformers",
+}
+
+
+@dataclass
+class ModelSpec:
+    format_name: str | None = None
+    format_version: str | None = None
+    storage_uri: str | None = None
+    protocol_version: str | None = None
+    args: list[str] | dict | None = None
+    env: list[dict] = field(default_factory=list)
+    resources: dict | None = None
+    runtime_version: str | None = None
+
+
+@dataclass
+class ScalingSpec:
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    initial_scale: int | None = None
+    scale_metric: str | None = None
+    scale_target: int | None = None
+    container_concurrency: int | None = None
+
+
+@dataclass
+class ModelDeployment:
+    """One parsed ModelDeployment and the document it came from (for locating problems)."""
+
+    doc: Doc
+    name: str
+    namespace: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    runtime: str | None
+    deployment_mode: str | None
+    model: ModelSpec
+    scaling: ScalingSpec
+    patches: list[dict]
+    runtime_patches: list[dict]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> dict:
+        return self.doc.obj.get("spec") or {}
+
+    def problem(self, path: tuple, message: str, rule: str | None = None, level: str = "error") -> Problem:
+        return self.doc.problem(path, message, rule=rule, level=level)
+
+
+def is_model_deployment(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("kind") == KIND and obj.get("apiVersion") == API_VERSION
+
+
+def parse(doc: Doc, supported_sections: frozenset[str] = frozenset()) -> tuple[ModelDeployment | None,
+                                                                                  list[Problem]]:
+    """Parse one ModelDeployment document; returns (deployment or None, problems)."""
+    r = Reader(doc)
+    obj = r.mapping((), doc.obj, ("apiVersion", "kind", "metadata", "spec"), required=("metadata", "spec"))
+    meta = r.mapping(("metadata",), obj.get("metadata"), METADATA_FIELDS, required=("name",))
+    name = r.dns_name(("metadata", "name"), meta.get("name"), rfc="1035")
+    namespace = r.dns_name(("metadata", "namespace"), meta.get("namespace"))
+    labels = r.string_map(("metadata", "labels"), meta.get("labels"))
+    annotations = r.string_map(("metadata", "annotations"), meta.get("annotations"))
+
+    spec = r.mapping(("spec",), obj.get("spec"), SPEC_FIELDS, required=("model",))
+    for section, what in NOT_YET_SUPPORTED.items():
+        if spec.get(section) is not None and section not in supported_sections:
+            r.error(("spec", section), f"{what} ({section}) are not supported yet", rule="unsupported")
+    runtime = r.dns_name(("spec", "runtime"), spec.get("runtime"))
+    mode = r.choice(("spec", "deploymentMode"), spec.get("deploymentMode"), DEPLOYMENT_MODES, LEGACY_MODES)
+    model = _model(r, spec.get("model"))
+    scaling = _scaling(r, spec.get("scaling"))
+    patches = _patches(r, ("spec", "patches"), spec.get("patches"))
+    runtime_patches = _patches(r, ("spec", "runtimePatches"), spec.get("runtimePatches"))
+    if r.problems and any(p.level == "error" for p in r.problems):
+        return None, r.problems
+    md = ModelDeployment(doc, name, namespace, labels, annotations, runtime, mode, model, scaling,
+                         patches, runtime_patches)
+    return md, r.problems
+
+
+def _model(r: Reader, value: Any) -> ModelSpec:
+    path = ("spec", "model")
+    m = r.mapping(path, value, MODEL_FIELDS, required=("storageUri",))
+    out = ModelSpec()
+    fmt = m.get("format")
+    if isinstance(fmt, dict):
+        f = r.mapping(path + ("format",), fmt, ("name", "version"), required=("name",))
+        out.format_name = r.string(path + ("format", "name"), f.get("name"))
+        version = f.get("version")
+        if isinstance(version, (int, float)) and not isinstance(version, bool):
+            r.error(path + ("format", "version"), f"expected a string, got {type_name(version)} "
+                                                  f"(quote it: version \"1\" and \"1.0\" are different to KServe)")
+        else:
+            out.format_version = r.string(path + ("format", "version"), version)
+    elif fmt is not None:
+        out.format_name = r.typed(path + ("format",), fmt, str, "a string or {name, version}")
+    out.storage_uri = r.string(path + ("storageUri",), m.get("storageUri"))
+    if out.storage_uri is not None and not out.storage_uri.strip():
+        r.error(path + ("storageUri",), "must not be empty")
+    out.protocol_version = r.choice(path + ("protocolVersion",), m.get("protocolVersion"), PROTOCOLS)
+    out.args = _args(r, path + ("args",), m.get("args"))
+    out.env = _env(r, path + ("env",), m.get("env"))
+    out.resources = _resources(r, path + ("resources",), m.get("resources"))
+    out.runtime_version = r.string(path + ("runtimeVersion",), m.get("runtimeVersion"))
+    return out
+
+
+def _args(r: Reader, path: tuple, value: Any) -> list[str] | dict | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                r.error(path + (i,), f"expected a string, got {type_name(item)} (quote it)")
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.lstrip("-"):
+                r.error(path + (key,), "flag names must be non-empty strings")
+            elif isinstance(item, (dict, list)):
+                r.error(path + (key,), f"expected a scalar flag value (string, number, true or null), "
+                                       f"got {type_name(item)}")
+        return value
+    r.error(path, f"expected a list of arguments or a mapping of flag to value, got {type_name(value)}")
+    return None
+
+
+def _env(r: Reader, path: tuple, value: Any) -> list[dict]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        out = []
+        for key, item in value.items():
+            if not isinstance(item, str):
+                r.error(path + (key,), f"expected a string, got {type_name(item)} (quote it)")
+                continue
+            out.append({"name": str(key), "value": item})
+        return out
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            e = r.mapping(path + (i,), item, ("name", "value", "valueFrom"), required=("name",))
+            r.string(path + (i, "name"), e.get("name"))
+            r.string(path + (i, "value"), e.get("value"))
+            if e.get("value") is not None and e.get("valueFrom") is not None:
+                r.error(path + (i,), "set value or valueFrom, not both")
+        return [dict(item) for item in value if isinstance(item, dict)]
+    r.error(path, f"expected a mapping of name to value or a list of EnvVar, got {type_name(value)}")
+    return []
+
+
+def _resources(r: Reader, path: tuple, value: Any) -> dict | None:
+    if value is None:
+        return None
+    res = r.mapping(path, value, RESOURCE_FIELDS)
+    for part in ("limits", "requests"):
+        group = res.get(part)
+        if group is None:
+            continue
+        if not isinstance(group, dict):
+            r.error(path + (part,), f"expected a mapping of resource to quantity, got {type_name(group)}")
+            continue
+        for key, qty in group.items():
+            if isinstance(qty, bool) or not isinstance(qty, (str, int, float)):
+                r.error(path + (part, key), f"expected a quantity, got {type_name(qty)}")
+    return dict(res)
+
+
+def _scaling(r: Reader, value: Any) -> ScalingSpec:
+    path = ("spec", "scaling")
+    s = r.mapping(path, value, SCALING_FIELDS)
+    return ScalingSpec(
+        min_replicas=r.integer(path + ("minReplicas",), s.get("minReplicas"), minimum=0),
+        max_replicas=r.integer(path + ("maxReplicas",), s.get("maxReplicas"), minimum=0),
+        initial_scale=r.integer(path + ("initialScale",), s.get("initialScale"), minimum=0),
+        scale_metric=r.choice(path + ("scaleMetric",), s.get("scaleMetric"), SCALE_METRICS),
+        scale_target=r.integer(path + ("scaleTarget",), s.get("scaleTarget"), minimum=1),
+        container_concurrency=r.integer(path + ("containerConcurrency",), s.get("containerConcurrency"),
+                                        minimum=0),
+    )
+
+
+def _patches(r: Reader, path: tuple, value: Any) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        r.error(path, f"expected a list of RFC 6902 operations, got {type_name(value)}")
+        return []
+    for i, op in enumerate(value):
+        o = r.mapping(path + (i,), op, ("op", "path", "value", "from"), required=("op", "path"))
+        if o.get("op") is not None:
+            r.choice(path + (i, "op"), o.get("op"), PATCH_OPS)
+        r.string(path + (i, "path"), o.get("path"))
+        if o.get("op") in ("move", "copy") and o.get("from") is None:
+            r.error(path + (i,), f"op {o.get('op')!r} needs 'from'")
+        if o.get("op") in ("add", "replace", "test") and "value" not in o:
+            r.error(path + (i,), f"op {o.get('op')!r} needs 'value'")
+    return [op for op in value if isinstance(op, dict)]

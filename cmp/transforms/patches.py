@@ -1,0 +1,48 @@
+"""User patches, the escape hatch: RFC 6902 operations on the generated objects, applied last.
+
+``spec.patches`` applies to the InferenceService, ``spec.runtimePatches`` to the derived
+ServingRuntime (creating one when the model had none). A failing operation is an error that
+names the operation and where it was written.
+"""
+
+from __future__ import annotations
+
+from ..derive import ensure_derived_runtime
+from ..provenance import object_key
+from ..unit import RenderContext, Unit
+
+NAME = "patches"
+ORDER = 900
+
+
+def apply(unit: Unit, ctx: RenderContext) -> None:
+    md = unit.deployment
+    if md is None:
+        return
+    if md.patches:
+        _apply(unit, ctx, unit.isvc, md.patches, "patches")
+    if md.runtime_patches:
+        if unit.base_runtime is None:
+            ctx.add(md.problem(("spec", "runtimePatches"), "no base runtime to patch", rule=NAME))
+            return
+        runtime = ensure_derived_runtime(unit, ctx, "runtimePatches")
+        _apply(unit, ctx, runtime, md.runtime_patches, "runtimePatches")
+
+
+def _apply(unit: Unit, ctx: RenderContext, target: dict, ops: list[dict], field: str) -> None:
+    import jsonpatch  # only renders that use patches pay for the import
+
+    key_before = object_key(target)
+    for i, op in enumerate(ops):
+        try:
+            result = jsonpatch.JsonPatch([op]).apply(target, in_place=True)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            ctx.add(unit.problem(("spec", field, i), f"{op.get('op')} {op.get('path')}: {exc}", rule=NAME))
+            return
+        if result is not target:  # a patch of the root path replaced the whole object
+            target.clear()
+            target.update(result)
+        ctx.provenance.record(target, op.get("path", ""), op.get("value"), unit.where(("spec", field, i)),
+                              f"{field}[{i}] {op.get('op')}")
+    if object_key(target) != key_before:
+        ctx.add(unit.problem(("spec", field), "patches may not change kind, name or namespace", rule=NAME))
