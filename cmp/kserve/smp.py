@@ -1,7 +1,7 @@
 """Strategic merge patch semantics, as KServe applies them to containers and pod specs.
 
-KServe marshals Go structs to JSON (``omitempty`` drops empty values, so unset overlay fields
-never clear base fields) and applies the overlay with Kubernetes' strategic merge patch:
+KServe marshals Go structs to JSON (``omitempty`` drops empty strings and lists and the zero
+values of non-pointer fields, so unset overlay fields never clear base fields) and applies the overlay with Kubernetes' strategic merge patch:
 mappings merge recursively, lists with a ``patchMergeKey`` merge item by item (base order kept,
 new items appended), every other list is replaced atomically, scalars are replaced.
 
@@ -100,7 +100,11 @@ def _find(items: list, key: str, value: object) -> int | None:
 
 
 def _is_omitted(key: str, value: object) -> bool:
-    """True when Go would leave ``key`` out of the JSON (nil, empty, or zero non-pointer)."""
-    if value is None or value == "" or value == [] or value == {}:
+    """True when Go would leave ``key`` out of the JSON (nil, empty, or zero non-pointer).
+
+    Empty mappings are kept: a pointer to an empty struct (``emptyDir: {}``) is meaningful,
+    and merging an empty map changes nothing.
+    """
+    if value is None or value == "" or value == []:
         return True
     return key in ZERO_OMITTED and value in (False, 0)
