@@ -1,9 +1,10 @@
 """Strategic merge patch semantics, as KServe applies them to containers and pod specs.
 
 KServe marshals Go structs to JSON (``omitempty`` drops empty strings and lists and the zero
-values of non-pointer fields, so unset overlay fields never clear base fields) and applies the overlay with Kubernetes' strategic merge patch:
-mappings merge recursively, lists with a ``patchMergeKey`` merge item by item (base order kept,
-new items appended), every other list is replaced atomically, scalars are replaced.
+values of non-pointer fields, so unset overlay fields never clear base fields) and applies the
+overlay with Kubernetes' strategic merge patch: mappings merge recursively, lists with a
+``patchMergeKey`` merge item by item (base order kept, new items appended), every other list
+is replaced atomically, scalars are replaced.
 
 A :data:`Schema` maps a field name either to a :class:`Keyed` rule (a list merged by key) or
 to a nested schema for a mapping field; fields not named merge with the defaults above.

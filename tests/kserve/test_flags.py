@@ -195,7 +195,13 @@ def test_repeatable_flags_are_never_collapsed():
         meta=None,
         **VLLM,
     )
-    assert result.args == ["--lora-modules", "a=/a", "--middleware=m1", "--lora_modules=b=/b", "--middleware=m2"]
+    assert result.args == [
+        "--lora-modules",
+        "a=/a",
+        "--middleware=m1",
+        "--lora_modules=b=/b",
+        "--middleware=m2",
+    ]
     assert result.removed == []
 
 
@@ -239,7 +245,8 @@ def test_map_form_renders_values_like_yaml():
 
 @pytest.mark.parametrize("value", [False, None])
 def test_map_form_false_and_null_only_remove(value):
-    result = merge_args(["--enforce-eager", "--port", "8080"], {"enforce_eager": value, "port": value}, meta=None, **VLLM)
+    overlay = {"enforce_eager": value, "port": value}
+    result = merge_args(["--enforce-eager", "--port", "8080"], overlay, meta=None, **VLLM)
     assert result.args == []
     assert [r.by for r in result.removed] == [
         Origin(OVERLAY, 0, "enforce_eager"),
@@ -254,7 +261,12 @@ def test_map_form_negation_and_lists():
         meta=None,
         **VLLM,
     )
-    assert result.args == ["--lora-modules=a=/a", "--no-enable-prefix-caching", "--lora-modules=b=/b", "--lora-modules=c=/c"]
+    assert result.args == [
+        "--lora-modules=a=/a",
+        "--no-enable-prefix-caching",
+        "--lora-modules=b=/b",
+        "--lora-modules=c=/c",
+    ]
 
 
 def test_map_tokens_for_scalars_and_bad_types():
@@ -274,9 +286,12 @@ def test_invalid_placeholder_in_key_is_reported():
 
 
 def test_flag_rules_by_server_type_then_name():
-    annotated = {"metadata": {"name": "custom", "annotations": {"serving.kserve.io/server-type": "vllmserver"}}}
+    def typed(name: str, server: str) -> dict:
+        return {"metadata": {"name": name, "annotations": {"serving.kserve.io/server-type": server}}}
+
+    annotated = typed("custom", "vllmserver")
     by_name = {"metadata": {"name": "kserve-huggingfaceserver"}}
-    other = {"metadata": {"name": "kserve-sklearnserver", "annotations": {"serving.kserve.io/server-type": "sklearnserver"}}}
+    other = typed("kserve-sklearnserver", "sklearnserver")
     assert flag_rules_for(annotated).normalize_underscores
     assert "--lora-modules" in flag_rules_for(by_name).repeatable
     assert flag_rules_for(other) == FlagRules()
@@ -285,7 +300,9 @@ def test_flag_rules_by_server_type_then_name():
 def test_flag_rules_are_extensible():
     runtime = {"metadata": {"name": "kserve-vllmserver"}}
     rules = flag_rules_for(runtime).with_repeatable({"--api-key"})
-    result = merge_args(["--api-key=a"], ["--api-key=b"], meta=None, normalize_underscores=True, repeatable=rules.repeatable)
+    result = merge_args(
+        ["--api-key=a"], ["--api-key=b"], meta=None, normalize_underscores=True, repeatable=rules.repeatable
+    )
     assert result.args == ["--api-key=a", "--api-key=b"]
     custom = flag_rules_for({"metadata": {"name": "mine"}}, {"mine": FlagRules(True, frozenset({"x"}))})
     assert custom.repeatable == frozenset({"x"})

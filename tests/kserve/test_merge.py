@@ -6,6 +6,8 @@ import copy
 
 import pytest
 
+from cmp.catalog import catalog_names, load_catalog
+from cmp.kserve.flags import find_duplicates, flag_rules_for
 from cmp.kserve.image import gpu_enabled, update_image_tag
 from cmp.kserve.merge import (
     AssemblyError,
@@ -47,7 +49,7 @@ def isvc(model: dict, name: str = "llama") -> dict:
 
 
 def test_basic_merge_env_order_and_values():
-    runtime = {"name": "kserve-container", "env": [{"name": "PORT", "value": "8080"}, {"name": "PORT2", "value": "8081"}]}
+    runtime = {"env": [{"name": "PORT", "value": "8080"}, {"name": "PORT2", "value": "8081"}]}
     model = {"env": [{"name": "PORT2", "value": "8082"}, {"name": "Some", "value": "Value"}]}
     merged = merge_runtime_container(runtime, model)
     assert merged["env"] == [
@@ -88,11 +90,13 @@ def test_scalars_win_only_when_set():
 
 
 def test_env_value_kind_conflicts_keep_isvc_kind():
-    runtime = {"env": [{"name": "TOKEN", "value": "x"}, {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}
-    model = {"env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "t", "key": "k"}}}, {"name": "KEY", "value": "plain"}]}
+    secret_s = {"secretKeyRef": {"name": "s", "key": "k"}}
+    secret_t = {"secretKeyRef": {"name": "t", "key": "k"}}
+    runtime = {"env": [{"name": "TOKEN", "value": "x"}, {"name": "KEY", "valueFrom": secret_s}]}
+    model = {"env": [{"name": "TOKEN", "valueFrom": secret_t}, {"name": "KEY", "value": "plain"}]}
     merged = merge_runtime_container(runtime, model)
     assert merged["env"] == [
-        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "t", "key": "k"}}},
+        {"name": "TOKEN", "valueFrom": secret_t},
         {"name": "KEY", "value": "plain"},
     ]
 
@@ -103,14 +107,22 @@ def test_empty_env_value_does_not_clear_runtime_value():
 
 
 def test_ports_and_volume_mounts_merge_by_key():
-    runtime = {"ports": [{"containerPort": 8080, "protocol": "TCP"}], "volumeMounts": [{"name": "a", "mountPath": "/a"}]}
+    mount_b = {"name": "b", "mountPath": "/a", "readOnly": True}
+    mount_c = {"name": "c", "mountPath": "/c"}
+    runtime = {
+        "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+        "volumeMounts": [{"name": "a", "mountPath": "/a"}],
+    }
     model = {
         "ports": [{"containerPort": 8080, "name": "http1"}, {"containerPort": 9000}],
-        "volumeMounts": [{"name": "b", "mountPath": "/a", "readOnly": True}, {"name": "c", "mountPath": "/c"}],
+        "volumeMounts": [mount_b, mount_c],
     }
     merged = merge_runtime_container(runtime, model)
-    assert merged["ports"] == [{"containerPort": 8080, "protocol": "TCP", "name": "http1"}, {"containerPort": 9000}]
-    assert merged["volumeMounts"] == [{"name": "b", "mountPath": "/a", "readOnly": True}, {"name": "c", "mountPath": "/c"}]
+    assert merged["ports"] == [
+        {"containerPort": 8080, "protocol": "TCP", "name": "http1"},
+        {"containerPort": 9000},
+    ]
+    assert merged["volumeMounts"] == [mount_b, mount_c]
 
 
 def test_probes_merge_recursively_into_two_handlers():
@@ -125,8 +137,14 @@ def test_probes_merge_recursively_into_two_handlers():
 
 
 def test_env_from_is_atomic_and_security_context_recursive():
-    runtime = {"envFrom": [{"configMapRef": {"name": "a"}}], "securityContext": {"runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}}
-    model = {"envFrom": [{"secretRef": {"name": "b"}}], "securityContext": {"runAsUser": 0, "capabilities": {"add": ["SYS_PTRACE"]}}}
+    runtime = {
+        "envFrom": [{"configMapRef": {"name": "a"}}],
+        "securityContext": {"runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
+    }
+    model = {
+        "envFrom": [{"secretRef": {"name": "b"}}],
+        "securityContext": {"runAsUser": 0, "capabilities": {"add": ["SYS_PTRACE"]}},
+    }
     merged = merge_runtime_container(runtime, model)
     assert merged["envFrom"] == [{"secretRef": {"name": "b"}}]
     assert merged["securityContext"] == {
@@ -137,7 +155,13 @@ def test_env_from_is_atomic_and_security_context_recursive():
 
 
 def test_model_only_fields_are_not_container_fields():
-    model = {"modelFormat": {"name": "vLLM"}, "runtime": "x", "storageUri": "s3://b/m", "protocolVersion": "v2", "runtimeVersion": "1"}
+    model = {
+        "modelFormat": {"name": "vLLM"},
+        "runtime": "x",
+        "storageUri": "s3://b/m",
+        "protocolVersion": "v2",
+        "runtimeVersion": "1",
+    }
     assert merge_runtime_container(VLLM_CONTAINER, model) == VLLM_CONTAINER
 
 
@@ -286,7 +310,7 @@ def test_gpu_in_requests_only_is_not_detected():
         ("vllm/vllm-openai:v1", "v2", "vllmserver", False, "vllm/vllm-openai:v2"),
         ("vllm/vllm-openai-cpu:v1", None, "vllmserver", False, "vllm/vllm-openai-cpu:v1"),
         ("pytorch/torchserve-kfs:0.9.0", None, "torchserve", True, "pytorch/torchserve-kfs:0.9.0-gpu"),
-        ("kserve/huggingfaceserver:latest-gpu", None, "huggingfaceserver", True, "kserve/huggingfaceserver:latest-gpu"),
+        ("kserve/hfserver:latest-gpu", None, "huggingfaceserver", True, "kserve/hfserver:latest-gpu"),
         ("kserve/huggingfaceserver", None, "huggingfaceserver", True, "kserve/huggingfaceserver"),
         ("kserve/sklearnserver:v1", None, "sklearnserver", True, "kserve/sklearnserver:v1"),
     ],
@@ -294,3 +318,15 @@ def test_gpu_in_requests_only_is_not_detected():
 def test_update_image_tag(image, version, server, gpu, expected):
     resources = {"limits": {"nvidia.com/gpu": "1"}} if gpu else {}
     assert update_image_tag(image, runtime_version=version, server_type=server, resources=resources) == expected
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_every_official_runtime_assembles_without_template_leftovers(name):
+    runtime = load_catalog()[name]
+    container = assemble_predictor_container(runtime, isvc({}, name="m"))
+    rules = flag_rules_for(runtime)
+    args = container.get("args") or []
+    assert not any("{{" in arg for arg in args)
+    options = {"normalize_underscores": rules.normalize_underscores, "repeatable": rules.repeatable}
+    assert find_duplicates(args, **options) == []
+    assert container["env"][-1] == {"name": "INFERENCE_SERVICE_NAME", "value": "m"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from cmp.catalog import catalog_names, load_catalog
 from cmp.kserve.select import check_explicit_runtime, default_protocol, format_labels, select_runtime
 
 
@@ -143,7 +146,9 @@ def test_explicit_runtime_checks():
     rt = runtime("hf", [fmt("huggingface", "1", auto=False)], protocolVersions=["v2", "v1"])
     assert check_explicit_runtime(isvc("huggingface"), rt) is None
     assert check_explicit_runtime(isvc("huggingface", "1"), rt) is None
-    assert check_explicit_runtime(isvc("huggingface", "1.0"), rt) == "runtime hf does not support model format huggingface:1.0"
+    assert check_explicit_runtime(isvc("huggingface", "1.0"), rt) == (
+        "runtime hf does not support model format huggingface:1.0"
+    )
     assert check_explicit_runtime(isvc("huggingface", protocol="grpc-v1"), rt) == (
         "runtime hf does not support protocol version grpc-v1"
     )
@@ -154,4 +159,27 @@ def test_explicit_runtime_checks():
 def test_explicit_runtime_uses_webhook_protocol_default():
     v1_only = runtime("v1only", [fmt("vLLM")], protocolVersions=["v1"])
     assert check_explicit_runtime(isvc("vLLM"), v1_only) == "runtime v1only does not support protocol version v2"
-    assert check_explicit_runtime(isvc("sklearn"), runtime("sk", [fmt("sklearn")], protocolVersions=["v2"])) is None
+    v2_only = runtime("sk", [fmt("sklearn")], protocolVersions=["v2"])
+    assert check_explicit_runtime(isvc("sklearn"), v2_only) is None
+
+
+@pytest.mark.parametrize(
+    ("model_format", "version", "protocol", "expected"),
+    [
+        ("vLLM", None, None, "kserve-vllmserver"),
+        ("huggingface", "1", None, "kserve-huggingfaceserver"),
+        ("huggingface", "1.0", None, None),
+        ("sklearn", None, None, "kserve-sklearnserver"),
+        ("onnx", None, None, None),
+        ("onnx", None, "v2", "kserve-tritonserver"),
+        ("xgboost", "1", None, None),
+    ],
+)
+def test_selection_over_the_official_runtimes(model_format, version, protocol, expected):
+    cluster = [load_catalog()[name] for name in catalog_names()]
+    assert picked(isvc(model_format, version, protocol=protocol), [], cluster) == expected
+
+
+def test_official_multinode_runtime_needs_worker_spec():
+    cluster = [load_catalog()[name] for name in catalog_names()]
+    assert picked(isvc("huggingface", worker=True), [], cluster) == "kserve-huggingfaceserver-multinode"
