@@ -297,27 +297,27 @@ def _parse_one(tokens: list[str], index: int, normalize: bool, meta: dict | None
 
 def _parse_long(tokens: list[str], index: int, normalize: bool, meta: dict | None) -> Arg:
     """Parse ``--k=v``, ``--k v``, ``--k`` or ``--no-k``."""
-    token = tokens[index]
-    raw, eq, value = token.partition("=")
+    raw = tokens[index].partition("=")[0]
     key = canonical_key(_resolved(raw, meta), normalize_underscores=normalize)
-    if eq:
-        return Arg(key, (token,), value, False, index)
-    if key.startswith("no-") and len(key) > 3:
-        return Arg(key[3:], (token,), None, True, index)
-    nxt = tokens[index + 1] if index + 1 < len(tokens) else None
-    if nxt is not None and is_value_token(nxt):
-        return Arg(key, (token, nxt), nxt, False, index)
-    return Arg(key, (token,), None, False, index)
+    if raw == tokens[index] and key.startswith("no-") and len(key) > 3:
+        return Arg(key[3:], (tokens[index],), None, True, index)
+    return _keyed(tokens, index, key)
 
 
 def _parse_short(tokens: list[str], index: int, normalize: bool, meta: dict | None) -> Arg:
     """Parse ``-p 8080``, ``-p=8080``, ``-p8080`` or a single-dash word such as ``-verbose``."""
-    token = tokens[index]
-    attached = _ATTACHED_SHORT.match(token)
+    attached = _ATTACHED_SHORT.match(tokens[index])
     if attached:
-        return Arg(f"-{attached.group(1)}", (token,), attached.group(2), False, index)
-    raw, eq, value = token.partition("=")
+        return Arg(f"-{attached.group(1)}", (tokens[index],), attached.group(2), False, index)
+    raw = tokens[index].partition("=")[0]
     key = canonical_key(_resolved(raw, meta), normalize_underscores=normalize)
+    return _keyed(tokens, index, key)
+
+
+def _keyed(tokens: list[str], index: int, key: str) -> Arg:
+    """The flag ``key`` at ``index``: ``=value`` attached, a consumed next token, or bare."""
+    token = tokens[index]
+    _, eq, value = token.partition("=")
     if eq:
         return Arg(key, (token,), value, False, index)
     nxt = tokens[index + 1] if index + 1 < len(tokens) else None
