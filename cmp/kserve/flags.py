@@ -4,8 +4,8 @@ Parsing rules (argparse-like, decided without knowing the target program's parse
 
 * ``--k=v`` is one token, key ``k``;
 * ``--k v`` consumes ``v`` when ``v`` does not start with ``-`` or is a negative number;
-* a bare ``--k`` is a boolean; ``--no-k`` is key ``k`` with ``negated`` set (argparse
-  ``BooleanOptionalAction``) and never consumes a value;
+* a bare ``--k`` is a boolean; a bare ``--no-k`` is key ``k`` with ``negated`` set (argparse
+  ``BooleanOptionalAction``) and never consumes a value (``--no-k=v`` stays key ``no-k``);
 * short options keep their dash: ``-p 8080`` and ``-p=8080`` are key ``-p``; ``-p8080`` (one
   letter followed by a number) is key ``-p`` with value ``8080``; any other single-dash word
   (``-verbose``, ``-model=x``) is keyed by the whole word;
