@@ -64,7 +64,7 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx.problems.raise_if_errors()
     located = [(o, u.source, u) for u in units for o in u.objects()] + [(d.obj, d, None) for d in passthrough]
     _check_duplicates(located, ctx.problems)
-    _validate(located, ctx.problems)
+    _validate(located, ctx.problems, ctx.provenance)
     ctx.problems.raise_if_errors()
     objects = sorted((o for o, _, _ in located), key=sort_key)
     if not objects and not settings.allow_empty:
@@ -134,7 +134,7 @@ def _check_duplicates(located: list[tuple[dict, Doc, Unit | None]], problems: Pr
             seen[key] = doc
 
 
-def _validate(located: list[tuple[dict, Doc, Unit | None]], problems: Problems) -> None:
+def _validate(located: list[tuple[dict, Doc, Unit | None]], problems: Problems, provenance: Provenance) -> None:
     """CRD schema check of every KServe object, located at the input that produced it."""
     from .validate import validate_object  # schemas load lazily, on the first KServe object
 
@@ -142,10 +142,25 @@ def _validate(located: list[tuple[dict, Doc, Unit | None]], problems: Problems) 
         errors = validate_object(obj)
         for err in errors:
             if unit is not None and unit.deployment is not None:
-                problems.add(Problem(f"{object_key(obj)} {err.path}: {err.message}", file=doc.file,
-                                     line=doc.line, rule="schema"))
+                file, line = _written_at(provenance, obj, err.path, doc)
+                problems.add(Problem(f"{object_key(obj)} {err.path}: {err.message}", file=file, line=line,
+                                     rule="schema"))
             else:
                 problems.add(doc.problem(_split_path(err.path), err.message, rule="schema"))
+
+
+def _written_at(provenance: Provenance, obj: dict, path: str, doc: Doc) -> tuple[str | None, int | None]:
+    """Where the input set the field (or its nearest ancestor), else the input document's start."""
+    key = object_key(obj)
+    parts = _split_path(path)
+    while parts:
+        record = provenance.latest(key, format_path(parts))
+        if record is not None:
+            file, _, line = record.source.rpartition(":")
+            if file and line.isdigit():
+                return file, int(line)
+        parts = parts[:-1]
+    return doc.file, doc.line
 
 
 def _split_path(path: str) -> tuple:
@@ -160,5 +175,3 @@ def _split_path(path: str) -> tuple:
         out.extend(int(i) for i in indexes if i.isdigit())
     return tuple(out)
 
-
-__all__ = ["RenderResult", "render", "render_docs", "sort_key", "format_path"]

@@ -136,16 +136,28 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
     argv = kustomize_argv(binary)
     with tempfile.TemporaryDirectory(prefix="kserve-cmp-") as tmp:
         with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
-            handle.write(f"resources:\n- {_yaml_quote(app)}\nbuildMetadata: [originAnnotations]\n")
+            relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
+            handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations]\n")
         cmd = Command(argv + (tmp,), cwd=app, timeout=timeout)
         result = cmd.run()
     if result.returncode != 0:
-        stderr = result.stderr.decode("utf-8", "replace").strip()
-        stderr = stderr.replace(tmp, "<app>")
-        raise ToolError(f"kustomize build {display_root} failed (exit {result.returncode}): {stderr}")
+        raise ToolError(_failure_message(argv, app, display_root, timeout))
     docs = load_stream(result.stdout, f"kustomize build {display_root}")
     sources: dict[str, list[Doc]] = {}
     return [_with_origin(doc, tmp, app, display_root, sources) for doc in docs]
+
+
+def _failure_message(argv: tuple[str, ...], app: str, display_root: str, timeout: float) -> str:
+    """kustomize's own error for the app directory itself, paths shown as the user named them.
+
+    The wrapper build's message is wrapped in accumulation noise about the temp dir; on the
+    failure path only, the app is built once more directly so the message is kustomize's plain one.
+    """
+    result = Command(argv + (".",), cwd=app, timeout=timeout).run()
+    stderr = result.stderr.decode("utf-8", "replace").strip()
+    shown = display_root or "."
+    stderr = stderr.replace(app + os.sep, "" if shown == "." else shown + os.sep).replace(app, shown)
+    return f"kustomize build {shown} failed (exit {result.returncode}): {stderr}"
 
 
 def _yaml_quote(text: str) -> str:

@@ -251,11 +251,11 @@ _OutputDumper.add_representer(str, _represent_str)
 
 
 def dump_stream(objs: list[Any]) -> str:
-    """A deterministic YAML stream: sorted keys, ``---`` between documents, no trailing separator."""
+    """A deterministic YAML stream: sorted keys, ``---`` between documents (as kustomize prints it)."""
     if not objs:
         return ""
     return yaml.dump_all(objs, Dumper=_OutputDumper, sort_keys=True, default_flow_style=False,
-                         allow_unicode=True, width=1 << 30, explicit_start=True)
+                         allow_unicode=True, width=1 << 30)
 
 
 def canonical_json(obj: Any) -> str:

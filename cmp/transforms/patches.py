@@ -37,12 +37,23 @@ def _apply(unit: Unit, ctx: RenderContext, target: dict, ops: list[dict], field:
         try:
             result = jsonpatch.JsonPatch([op]).apply(target, in_place=True)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-            ctx.add(unit.problem(("spec", field, i), f"{op.get('op')} {op.get('path')}: {exc}", rule=NAME))
+            reason = str(exc).split(" in {")[0]  # the library appends the whole document: too much to read
+            ctx.add(unit.problem(("spec", field, i), f"{op.get('op')} {op.get('path')} failed on the generated "
+                                                     f"{target.get('kind')}: {reason}", rule=NAME))
             return
         if result is not target:  # a patch of the root path replaced the whole object
             target.clear()
             target.update(result)
-        ctx.provenance.record(target, op.get("path", ""), op.get("value"), unit.where(("spec", field, i)),
-                              f"{field}[{i}] {op.get('op')}")
+        ctx.provenance.record(target, pointer_to_path(op.get("path", "")), op.get("value"),
+                              unit.where(("spec", field, i)), f"{field}[{i}] {op.get('op')}")
     if object_key(target) != key_before:
         ctx.add(unit.problem(("spec", field), "patches may not change kind, name or namespace", rule=NAME))
+
+
+def pointer_to_path(pointer: str) -> str:
+    """``/spec/containers/0/args`` -> ``spec.containers[0].args`` (the form provenance uses)."""
+    out = ""
+    for part in pointer.lstrip("/").split("/") if pointer else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
