@@ -100,6 +100,8 @@ class _Builder:
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == _STR or tag == "tag:yaml.org,2002:timestamp":
             return event.value
+        if tag == _MERGE:
+            raise self.fail(event.start_mark, "YAML merge keys (<<) are not supported")
         if tag not in _SCALAR_TAGS:
             raise self.fail(event.start_mark, f"YAML tag {tag!r} is not allowed")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
@@ -164,7 +166,7 @@ class _Builder:
                     marks[frame[1] + (len(container),)] = mark.line + 1
                 container.append(value)
             elif frame[2] is None:
-                self._key(frame, value, event, mark)
+                self._key(frame, value, mark or event.start_mark)
             else:
                 key = frame[2]
                 frame[2] = None
@@ -174,15 +176,13 @@ class _Builder:
                     marks[frame[1] + (key,)] = frame[5].line + 1
                 container[key] = value
 
-    def _key(self, frame: list, value: Any, event: Any, mark: Any) -> None:
+    def _key(self, frame: list, value: Any, mark: Any) -> None:
         if isinstance(value, (dict, list)):
             raise self.fail(mark, "mapping keys must be scalars")
-        if getattr(event, "tag", None) == _MERGE or (value == "<<" and not getattr(event, "style", None)):
-            raise self.fail(mark, "YAML merge keys (<<) are not supported")
         if value is None:
             value = "null"
-        elif not isinstance(value, str):
-            value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).lower()
+        elif isinstance(value, bool):
+            value = str(value).lower()
         frame[2] = value
         frame[5] = mark
 
@@ -195,11 +195,15 @@ class _Builder:
             return frame[1] + (len(frame[0]),)
         return frame[1] + (frame[2],)
 
-    @staticmethod
-    def _mark(stack: list[list], marks: dict, path: Path, mark: Any) -> None:
+    def _mark(self, stack: list[list], marks: dict, path: Path, mark: Any) -> None:
         if stack:
             frame = stack[-1]
-            marks[path] = (mark if type(frame[0]) is list else frame[5]).line + 1
+            if type(frame[0]) is list:
+                marks[path] = mark.line + 1
+            elif frame[2] is None:  # a collection where a mapping key belongs
+                raise self.fail(mark, "mapping keys must be scalars")
+            else:
+                marks[path] = frame[5].line + 1
 
 
 def load_stream(text: str | bytes, file: str | None = None) -> list[Doc]:

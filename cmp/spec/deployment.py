@@ -119,8 +119,10 @@ def parse(doc: Doc, supported_sections: frozenset[str] = frozenset()) -> tuple[M
 
 def _model(r: Reader, value: Any) -> ModelSpec:
     path = ("spec", "model")
-    m = r.mapping(path, value, MODEL_FIELDS, required=("storageUri",))
     out = ModelSpec()
+    if value is None:  # reported once, as the missing spec.model
+        return out
+    m = r.mapping(path, value, MODEL_FIELDS, required=("storageUri",))
     fmt = m.get("format")
     if isinstance(fmt, dict):
         f = r.mapping(path + ("format",), fmt, ("name", "version"), required=("name",))

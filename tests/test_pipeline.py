@@ -1,0 +1,103 @@
+"""Whole renders: determinism, fail-closed behaviour, pass-through."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cmp.pipeline import render
+from cmp.problems import CmpError
+from cmp.settings import Settings
+from helpers import REPO, run_cli
+
+MODEL = """\
+apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata:
+  name: {name}
+spec:
+  runtime: kserve-sklearnserver
+  model:
+    storageUri: gs://b/{name}
+"""
+
+
+def make_app(root: Path, names: list[str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (root / f"{name}.yaml").write_text(MODEL.format(name=name))
+    (root / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n")
+    return root
+
+
+def test_output_independent_of_file_order(tmp_path: Path) -> None:
+    one = render(str(make_app(tmp_path / "one", ["a", "b", "c"])), Settings())
+    two = render(str(make_app(tmp_path / "two", ["c", "b", "a"])), Settings())
+    assert one.text == two.text
+    assert [o["kind"] for o in one.objects] == ["ConfigMap", "InferenceService", "InferenceService",
+                                                "InferenceService"]
+
+
+def test_output_independent_of_hash_seed(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", ["a", "b"])
+    outs = set()
+    for seed in ("0", "1", "random"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        result = subprocess.run([sys.executable, "-m", "cmp", "render", str(app)], cwd=REPO, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        outs.add(result.stdout)
+    assert len(outs) == 1
+
+
+def test_namespace_setting_applies_to_models_without_one(tmp_path: Path) -> None:
+    result = render(str(make_app(tmp_path, ["a"])), Settings(namespace="team"))
+    isvc = next(o for o in result.objects if o["kind"] == "InferenceService")
+    assert isvc["metadata"]["namespace"] == "team"
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(MODEL.format(name="a").replace("storageUri", "storageUrl"))
+    (tmp_path / "b.yaml").write_text(MODEL.format(name="B"))
+    with pytest.raises(CmpError) as err:
+        render(str(tmp_path), Settings())
+    files = sorted({p.file for p in err.value.problems})
+    assert [os.path.basename(f) for f in files] == ["a.yaml", "b.yaml"]
+
+
+def test_error_means_empty_stdout(tmp_path: Path) -> None:
+    make_app(tmp_path, ["good"])
+    (tmp_path / "bad.yaml").write_text(MODEL.format(name="bad").replace("kserve-sklearnserver", "nope"))
+    result = run_cli(["render", str(tmp_path)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert "unknown runtime 'nope'" in result.stderr
+
+
+def test_allow_empty(tmp_path: Path) -> None:
+    (tmp_path / "nothing.yaml").write_text("# empty\n")
+    assert run_cli(["render", str(tmp_path)]).exit_code == 1
+    result = run_cli(["render", "--allow-empty", str(tmp_path)])
+    assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_validate_reports_every_app(tmp_path: Path) -> None:
+    good = make_app(tmp_path / "good", ["a"])
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "m.yaml").write_text(MODEL.format(name="x").replace("runtime:", "runtme:"))
+    result = run_cli(["validate", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "unknown field 'runtme' (did you mean 'runtime'?)" in result.stdout
+    assert "1 of 2 apps rendered cleanly" in result.stderr
+    clean = run_cli(["validate", "--format", "json", str(good)])
+    assert (clean.exit_code, clean.stdout) == (0, "[]\n")
+
+
+def test_bad_setting_is_usage_error(tmp_path: Path) -> None:
+    result = run_cli(["render", str(make_app(tmp_path, ["a"]))], env={"KSERVE_CMP_ALLOW_EMPTY": "maybe"})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "allow-empty: expected true or false" in result.stderr
