@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmp.catalog import load_catalog
 from cmp.validate import SchemaError, Validator, compile_node, schema_for, validate_object
@@ -350,3 +352,23 @@ def test_embedded_resource_needs_api_version_and_kind() -> None:
 def test_list_type_set_rejects_duplicates() -> None:
     schema = {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"}
     assert run(schema, ["a", "b", "a"]) == ['duplicate value "a"']
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+FIELD_NAMES = ["model", "containers", "name", "image", "resources", "limits", "cpu", "env", "value",
+               "ports", "containerPort", "protocol", "args", "minReplicas", "modelFormat", "nvidia.com/gpu"]
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+YAML_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(predictor=YAML_VALUES)
+def test_any_yaml_value_gives_errors_located_under_it(predictor) -> None:
+    errors = validate_object(isvc(predictor))
+    assert all(isinstance(e, SchemaError) for e in errors)
+    assert all(e.path == "spec.predictor" or e.path.startswith(("spec.predictor.", "spec.predictor[")) for e in errors)
