@@ -8,6 +8,8 @@ from types import ModuleType
 
 import pytest
 
+from cmp.validate import SCHEMA_FILES
+
 REPO = Path(__file__).resolve().parents[2]
 KSERVE_DIR = REPO.parent / "shared" / "kserve"
 needs_reference = pytest.mark.skipif(
@@ -26,23 +28,29 @@ def load_script() -> ModuleType:
 gen_data = load_script()
 
 
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    """One rendering of every generated file, shared by the tests of this module."""
+    return gen_data.render_outputs(KSERVE_DIR)
+
+
 @needs_reference
-def test_regenerating_reproduces_the_committed_files(tmp_path: Path) -> None:
+def test_regenerating_reproduces_the_committed_files(tmp_path: Path, rendered: dict[str, str]) -> None:
     assert gen_data.main(["--kserve-dir", str(KSERVE_DIR), "--out", str(tmp_path)]) == 0
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    assert [str(p) for p in generated] == sorted(gen_data.render_outputs(KSERVE_DIR))
+    assert [str(p) for p in generated] == sorted(rendered)
     for rel_path in generated:
         assert (tmp_path / rel_path).read_bytes() == (REPO / rel_path).read_bytes(), rel_path
 
 
 @needs_reference
-def test_output_is_deterministic() -> None:
-    assert gen_data.render_outputs(KSERVE_DIR) == gen_data.render_outputs(KSERVE_DIR)
+def test_output_is_deterministic(rendered: dict[str, str]) -> None:
+    assert gen_data.render_outputs(KSERVE_DIR) == rendered
 
 
 @needs_reference
-def test_generated_text_has_no_machine_paths() -> None:
-    for rel_path, text in gen_data.render_outputs(KSERVE_DIR).items():
+def test_generated_text_has_no_machine_paths(rendered: dict[str, str]) -> None:
+    for rel_path, text in rendered.items():
         assert str(KSERVE_DIR) not in text, rel_path
         assert str(REPO) not in text, rel_path
 
@@ -113,14 +121,19 @@ def test_strip_schema_descriptions_keeps_a_property_named_description() -> None:
 
 
 @needs_reference
-def test_schemas_are_the_served_versions() -> None:
+def test_schemas_are_the_served_versions_the_validator_expects() -> None:
     schemas = gen_data.build_schemas(KSERVE_DIR)
-    assert {kind: api for kind, (api, _) in schemas.items()} == {
+    served = {kind: api for kind, (api, _) in schemas.items()}
+    assert served == {
         "InferenceService": "serving.kserve.io/v1beta1",
         "ServingRuntime": "serving.kserve.io/v1alpha1",
         "ClusterServingRuntime": "serving.kserve.io/v1alpha1",
         "InferenceGraph": "serving.kserve.io/v1alpha1",
         "ClusterStorageContainer": "serving.kserve.io/v1alpha1",
+    }
+    assert {kind: api for api, kind in SCHEMA_FILES} == served
+    assert {kind: name for (_, kind), name in SCHEMA_FILES.items()} == {
+        kind: gen_data.schema_file_name(kind) for kind in served
     }
 
 
