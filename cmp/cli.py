@@ -100,6 +100,22 @@ def render(path: str, **options: Any) -> None:
 
 
 @main.command()
+def generate() -> None:
+    """Render the current directory as Argo CD's sidecar does (settings from PARAM_*, ARGOCD_ENV_*, env)."""
+    from .argocd.generate import generate as do_generate
+
+    def action() -> int:
+        result = do_generate(os.environ)
+        emit_problems(result.warnings)
+        click.echo(result.summary, err=True)
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+        return 0
+
+    run_guarded(action)
+
+
+@main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="How problems are printed (to stdout).")

@@ -1,0 +1,119 @@
+"""Where each setting comes from inside the sidecar, strongest first.
+
+1. the Application's plugin parameter (``ARGOCD_APP_PARAMETERS`` / ``PARAM_*``, see ``params``);
+2. the Application's plugin env ``KSERVE_CMP_<NAME>``, which arrives as ``ARGOCD_ENV_KSERVE_CMP_<NAME>``;
+3. the sidecar container's own env ``KSERVE_CMP_<NAME>`` (admin-wide defaults);
+4. the default of the settings table; for ``namespace`` the Application's destination namespace
+   (``ARGOCD_APP_NAMESPACE``) stands in for the empty default.
+
+An empty value counts as not set (Argo CD versions differ in whether they pass empty variables
+at all), so the next source applies. Mistakes that would otherwise be silently ignored, such as
+a doubled ``ARGOCD_ENV_`` prefix or a misspelt ``KSERVE_CMP_`` name, are errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..problems import Problem, UsageError
+from ..settings import SETTINGS, Setting, Settings, parse_value
+from . import params
+
+APP_ENV_PREFIX = "ARGOCD_ENV_"
+APP_NAMESPACE = "ARGOCD_APP_NAMESPACE"
+DEFAULT = "default"
+
+
+def app_env(setting: Setting) -> str:
+    """The variable a setting from the Application's ``plugin.env`` arrives as."""
+    return APP_ENV_PREFIX + setting.env
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Typed settings plus, per setting name, the source its value came from."""
+
+    settings: Settings
+    origins: dict[str, str]
+
+    def explicit(self) -> list[Setting]:
+        """The settings whose value did not come from the defaults, in table order."""
+        return [s for s in SETTINGS if self.origins[s.name] != DEFAULT]
+
+    def summary(self) -> str:
+        """``name=value (source)`` for every non-default setting, or ``all defaults``."""
+        parts = [f"{s.name}={getattr(self.settings, s.attr)} ({self.origins[s.name]})" for s in self.explicit()]
+        return ", ".join(parts) or "all defaults"
+
+    def render_args(self) -> list[str]:
+        """``kserve-cmp render`` options that reproduce these settings outside Argo CD."""
+        args: list[str] = []
+        for setting in self.explicit():
+            value = getattr(self.settings, setting.attr)
+            if setting.kind == "bool":
+                args.extend([f"--{setting.name}"] if value else [])
+            else:
+                args.extend([f"--{setting.name}", str(value)])
+        return args
+
+
+def resolve(environ: Mapping[str, str]) -> Resolved:
+    """Settings for one ``generate`` run from its environment; UsageError lists every mistake."""
+    problems = app_env_problems(environ)
+    try:
+        parameters = params.decode(environ)
+    except UsageError as exc:
+        problems.extend(exc.problems)
+        parameters = {}
+    values: dict[str, object] = {}
+    origins: dict[str, str] = {}
+    for setting in SETTINGS:
+        origin, raw = _first_set(setting, environ, parameters)
+        try:
+            values[setting.attr] = parse_value(setting, raw)
+        except ValueError as exc:
+            problems.append(Problem(f"{exc} (from {origin})", rule="settings"))
+        origins[setting.name] = origin
+    if problems:
+        raise UsageError(problems)
+    return Resolved(Settings(**values), origins)
+
+
+def _first_set(setting: Setting, environ: Mapping[str, str], parameters: dict[str, str]) -> tuple[str, str | None]:
+    """``(source, raw value)`` of the strongest source that sets ``setting``; ``(default, None)`` if none."""
+    candidates = [
+        (f"parameter {setting.name}", parameters.get(setting.name)),
+        (app_env(setting), environ.get(app_env(setting))),
+        (setting.env, environ.get(setting.env)),
+    ]
+    if setting.name == "namespace":
+        candidates.append((APP_NAMESPACE, environ.get(APP_NAMESPACE)))
+    for origin, raw in candidates:
+        if raw:
+            return origin, raw
+    return DEFAULT, None
+
+
+def app_env_problems(environ: Mapping[str, str]) -> list[Problem]:
+    """Application env entries that look meant for kserve-cmp but would be ignored."""
+    known = {s.env for s in SETTINGS}
+    by_param = {params.escape_name(s.name): s for s in SETTINGS}
+    problems = []
+    for key in sorted(environ):
+        if not key.startswith(APP_ENV_PREFIX):
+            continue
+        name = key[len(APP_ENV_PREFIX):]
+        if name.startswith(APP_ENV_PREFIX):
+            problems.append(f"{key}: the Application's plugin.env entry is named {name!r}; name it "
+                            f"{name[len(APP_ENV_PREFIX):]!r} (Argo CD adds the {APP_ENV_PREFIX} prefix itself)")
+        elif name.startswith("KSERVE_CMP_") and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{key}: unknown setting {name!r}{hint}; known: {', '.join(sorted(known))}")
+        elif name in by_param:
+            setting = by_param[name]
+            problems.append(f"{key}: kserve-cmp does not read {name!r}; name the plugin.env entry "
+                            f"{setting.env!r}, or set parameter {setting.name!r}")
+    return [Problem(message, rule="argocd-env") for message in problems]
