@@ -1,9 +1,10 @@
 """Structural validation of KServe objects against their CRD schemas.
 
 The schemas in ``cmp/schema/`` are the ``openAPIV3Schema`` of the served
-version of each KServe CRD (see ``cmp/schema/PROVENANCE.md``). Each is compiled
-once, on first use, into a tree of small checking closures; validating an
-object is then a walk of the object that never looks schema keywords up.
+version of each KServe CRD (see ``cmp/schema/PROVENANCE.md``). Each is loaded
+on first use and compiled into a tree of small checking closures, each property
+when an object first reaches it (so only the parts in use are ever compiled, once);
+validating an object is then a walk of the object that never looks schema keywords up.
 
 Kubernetes semantics that matter here:
 
@@ -368,12 +369,29 @@ def embedded_resource_check(value: Any, path: str, errors: list[SchemaError]) ->
 # --- structure --------------------------------------------------------------------------
 
 
+def compile_on_first_use(props: dict[str, Check], name: str, schema: dict[str, Any], branch: bool) -> Check:
+    """A stand-in for property ``name`` that compiles its schema when first needed.
+
+    The compiled check replaces the stand-in in ``props``, so each property is compiled at
+    most once and later calls go straight to it. A large CRD (the InferenceService schema
+    has thousands of nodes) then costs only the parts that objects actually use.
+    """
+
+    def check(value: Any, path: str, errors: list[SchemaError]) -> None:
+        compiled = props[name] = compile_node(schema, branch)
+        compiled(value, path, errors)
+
+    return check
+
+
 def object_check(
     schema: dict[str, Any], branch: bool, overrides: dict[str, Check], extra: list[Check]
 ) -> Check:
     """Check a mapping: known properties, unknown fields, required fields, then ``extra``."""
     typed = schema.get("type") == "object"
-    props = {name: compile_node(sub, branch) for name, sub in schema.get("properties", {}).items()}
+    props: dict[str, Check] = {}
+    for name, sub in schema.get("properties", {}).items():
+        props[name] = compile_on_first_use(props, name, sub, branch)
     props.update(overrides)
     nullable = frozenset(name for name, sub in schema.get("properties", {}).items() if sub.get("nullable"))
     # A null field is accepted when nullable and pruned otherwise: either way there is nothing to check.

@@ -372,3 +372,18 @@ def test_any_yaml_value_gives_errors_located_under_it(predictor) -> None:
     errors = validate_object(isvc(predictor))
     assert all(isinstance(e, SchemaError) for e in errors)
     assert all(e.path == "spec.predictor" or e.path.startswith(("spec.predictor.", "spec.predictor[")) for e in errors)
+
+
+def test_properties_compiled_on_first_use_give_the_same_result_afterwards() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"spec": {"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 0}}}},
+    }
+    validator = Validator("example.io/v1", "Thing", schema)
+    bad = {"spec": {"replicas": -1, "extra": True}}
+    first = validator.validate(bad)
+    assert first == validator.validate(bad) == [
+        SchemaError("spec.replicas", "must be at least 0"),
+        SchemaError("spec.extra", 'unknown field "extra"'),
+    ]
+    assert validator.validate({"spec": {"replicas": 3}}) == []
