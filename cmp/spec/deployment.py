@@ -24,7 +24,8 @@ SCALE_METRICS = ("cpu", "memory", "concurrency", "rps")
 METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
 SPEC_FIELDS = ("runtime", "deploymentMode", "model", "scaling", "patches", "runtimePatches",
                "multiNode", "storageInitializer", "transformer")
-MODEL_FIELDS = ("format", "storageUri", "protocolVersion", "args", "env", "resources", "runtimeVersion")
+MODEL_FIELDS = ("format", "storageUri", "protocolVersion", "args", "env", "resources", "runtimeVersion",
+                "readinessProbe", "livenessProbe")
 SCALING_FIELDS = ("minReplicas", "maxReplicas", "initialScale", "scaleMetric", "scaleTarget",
                   "containerConcurrency")
 RESOURCE_FIELDS = ("limits", "requests", "claims")

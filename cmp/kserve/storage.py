@@ -1,0 +1,204 @@
+"""Where KServe fetches a model from: storage URI schemes, storage-container selection, quantities.
+
+Re-implemented from the KServe notes (storage initializer section), as pure functions:
+
+* the controller accepts a ``storageUri`` when an enabled ClusterStorageContainer supports it,
+  when it has no ``scheme://`` (a local path), or when it starts with one of KServe's built-in
+  prefixes;
+* the pod webhook picks the storage container: the one named by
+  ``spec.predictor.storageContainerName`` (which must exist, be enabled, be an ``initContainer``
+  workload and support the URI), else the first enabled ``initContainer`` container, in the
+  order the cluster lists them, whose URI formats match;
+* the init container is built from the ``inferenceservice-config`` values first, then the chosen
+  container's ``spec.container`` is strategically merged over it (its image and each resource
+  key win).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+from cmp.kserve.merge import CONTAINER_SCHEMA
+from cmp.kserve.smp import omit_empty, strategic_merge
+
+API_VERSION = "serving.kserve.io/v1alpha1"
+KIND = "ClusterStorageContainer"
+INIT_CONTAINER_NAME = "storage-initializer"
+INIT_CONTAINER_WORKLOAD = "initContainer"
+DEFAULT_CONTAINER_NAME = "default"
+MODEL_DIR = "/mnt/models"
+
+#: Built-in URI prefixes of the KServe release the catalog pins (v0.20.0).
+BUILTIN_PREFIXES: tuple[str, ...] = (
+    "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
+    "oci://", "oci+native://", "hf://",
+)
+#: Prefixes added after v0.20 (first release that may carry them: v0.21.0).
+LATER_PREFIXES: dict[tuple[int, int, int], tuple[str, ...]] = {(0, 21, 0): ("oci+fetch://",)}
+#: URIs served without a storage-initializer init container (PVC mount, modelcar, image volume).
+NO_INIT_CONTAINER_PREFIXES: tuple[str, ...] = ("pvc://", "oci://", "oci+native://")
+
+#: ``supportedUriFormats`` of the ``default`` ClusterStorageContainer KServe ships.
+DEFAULT_URI_FORMATS: tuple[dict, ...] = (
+    {"prefix": "gs://"},
+    {"prefix": "s3://"},
+    {"prefix": "hdfs://"},
+    {"prefix": "hf://"},
+    {"prefix": "modelscope://"},
+    {"prefix": "webhdfs://"},
+    {"regex": "https://(.+?).blob.core.windows.net/(.+)"},
+    {"regex": "https://(.+?).file.core.windows.net/(.+)"},
+    {"regex": "https?://(.+)/(.+)"},
+)
+#: Init-container values of the ``inferenceservice-config`` ConfigMap as KServe ships it.
+CONFIGMAP_DEFAULTS: dict[str, str] = {
+    "image": "kserve/storage-initializer:latest",
+    "cpuRequest": "100m",
+    "cpuLimit": "1",
+    "memoryRequest": "100Mi",
+    "memoryLimit": "1Gi",
+}
+#: Resources of the shipped ``default`` ClusterStorageContainer (equal to the ConfigMap's).
+DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
+    "requests": {"cpu": "100m", "memory": "100Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+RELEASE_IMAGE = "kserve/storage-initializer"
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+_AZURE_BLOB = re.compile(r"https://(.+?).blob.core.windows.net/(.+)")
+_VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3,
+            "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """``v0.20.0`` / ``0.20`` / ``v0.19.2-rc1`` -> ``(0, 20, 0)``...; None when not a version."""
+    match = _VERSION.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        return None
+    return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
+
+
+def builtin_prefixes(version: tuple[int, int, int]) -> tuple[str, ...]:
+    """The URI prefixes a KServe release accepts without a storage container."""
+    extra = [p for since, prefixes in sorted(LATER_PREFIXES.items()) if version >= since for p in prefixes]
+    return BUILTIN_PREFIXES + tuple(extra)
+
+
+def uri_scheme(uri: str) -> str | None:
+    """``s3`` for ``s3://b/k``; None for a local path without ``scheme://``."""
+    match = _SCHEME.match(uri)
+    return match.group(1) if match else None
+
+
+def format_matches(uri_format: Mapping, uri: str) -> bool:
+    """One ``supportedUriFormats`` entry: a plain prefix, or an unanchored regular expression."""
+    if uri_format.get("prefix"):
+        return uri.startswith(uri_format["prefix"])
+    if uri_format.get("regex"):
+        try:
+            return re.search(uri_format["regex"], uri) is not None
+        except re.error:
+            return False
+    return False
+
+
+def is_enabled(container: Mapping) -> bool:
+    """A storage container is enabled unless its top-level ``disabled`` is true."""
+    return container.get("disabled") is not True
+
+
+def supports(container: Mapping, uri: str) -> bool:
+    """True when one of the container's URI formats matches ``uri``."""
+    formats = (container.get("spec") or {}).get("supportedUriFormats") or []
+    return any(format_matches(f, uri) for f in formats if isinstance(f, Mapping))
+
+
+def uri_accepted(uri: str, containers: Sequence[Mapping], version: tuple[int, int, int]) -> bool:
+    """Whether the controller accepts ``uri`` as a ``storageUri``."""
+    if any(is_enabled(c) and supports(c, uri) for c in containers):
+        return True
+    if uri_scheme(uri) is None or _AZURE_BLOB.match(uri):
+        return True
+    return uri.startswith(builtin_prefixes(version))
+
+
+def needs_init_container(uri: str) -> bool:
+    """False for URIs KServe serves without a storage-initializer init container."""
+    return not uri.startswith(NO_INIT_CONTAINER_PREFIXES)
+
+
+def select_storage_container(uri: str, containers: Sequence[Mapping], name: str | None = None
+                             ) -> tuple[Mapping | None, str | None]:
+    """(the container the webhook uses for ``uri`` or None, an error message or None).
+
+    ``containers`` are in the order the cluster lists them; ``name`` is the InferenceService's
+    ``spec.predictor.storageContainerName``. No match and no name: (None, None), and the init
+    container keeps the ConfigMap values.
+    """
+    if name:
+        named = [c for c in containers if (c.get("metadata") or {}).get("name") == name]
+        if not named:
+            return None, f"storage container {name!r} not found"
+        chosen = named[0]
+        if not is_enabled(chosen):
+            return None, f"storage container {name!r} is disabled"
+        if _workload(chosen) != INIT_CONTAINER_WORKLOAD:
+            return None, f"storage container {name!r} is not an {INIT_CONTAINER_WORKLOAD} workload"
+        if not supports(chosen, uri):
+            return None, f"storage container {name!r} does not support {uri}"
+        return chosen, None
+    for container in containers:
+        if is_enabled(container) and _workload(container) == INIT_CONTAINER_WORKLOAD and supports(container, uri):
+            return container, None
+    return None, None
+
+
+def init_container(uri: str, storage_container: Mapping | None,
+                   config: Mapping[str, str] = CONFIGMAP_DEFAULTS) -> dict:
+    """The ``storage-initializer`` init container the webhook injects for ``uri``."""
+    base = {
+        "name": INIT_CONTAINER_NAME,
+        "image": config["image"],
+        "args": [uri, MODEL_DIR],
+        "resources": {
+            "requests": {"cpu": config["cpuRequest"], "memory": config["memoryRequest"]},
+            "limits": {"cpu": config["cpuLimit"], "memory": config["memoryLimit"]},
+        },
+    }
+    if storage_container is None:
+        return base
+    patch = omit_empty((storage_container.get("spec") or {}).get("container") or {})
+    merged = strategic_merge(base, patch, CONTAINER_SCHEMA)
+    merged["name"] = merged.get("name") or INIT_CONTAINER_NAME
+    return merged
+
+
+def parse_quantity(value: str | int | float) -> Fraction:
+    """A Kubernetes resource quantity as an exact number (``1Gi`` -> 1073741824, ``100m`` -> 1/10).
+
+    Raises ValueError for anything the API server would not accept as a quantity.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a quantity: {value!r}")
+    if isinstance(value, (int, float)):
+        return Fraction(str(value))
+    match = _QUANTITY.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not a quantity: {value!r}")
+    number, exponent, suffix = match.groups()
+    amount = Fraction(number)
+    if exponent:
+        amount *= Fraction(10) ** int(exponent[1:])
+    elif suffix:
+        amount *= _BINARY.get(suffix) or _DECIMAL[suffix]
+    return amount
+
+
+def _workload(container: Mapping) -> str:
+    return (container.get("spec") or {}).get("workloadType") or INIT_CONTAINER_WORKLOAD

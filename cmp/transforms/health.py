@@ -1,0 +1,308 @@
+"""Health: transformers with the predictor health check, and probes replaced whole.
+
+* ``spec.transformer: {image, args, env, resources, predictorHealthCheck, readinessProbe,
+  livenessProbe}`` renders ``spec.transformer.containers``. KServe's Python model server reads
+  ``--enable_predictor_health_check`` as a bare switch (a value such as ``=true`` makes it exit),
+  so the container gets the bare flag exactly once when the check is on and never otherwise;
+  ``=true``/``=True``/``=false`` spellings in the arguments are normalised. The same
+  normalisation applies to the transformer containers of raw InferenceServices.
+* The flag on a predictor is an error: there ``--predictor_host`` is unset and the check would
+  probe ``http://None``.
+* A readiness or liveness probe set for the predictor (``spec.model.readinessProbe``...)
+  replaces the runtime's probe as a whole: KServe merges the InferenceService's probe into the
+  runtime's field by field, so two different handlers would both survive and the API server
+  would reject the pod. When the runtime has that probe, the probe goes into the derived
+  runtime instead of the InferenceService.
+
+``docs/transformer.md`` explains the choices.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import catalog
+from ..derive import ensure_derived_runtime, runtime_container
+from ..kserve import flags
+from ..kserve.merge import merge_runtime_container
+from ..spec.reader import Reader, type_name
+from ..unit import RenderContext, Unit
+
+NAME = "health"
+ORDER = 30
+SECTIONS = ("transformer",)
+
+FLAG = "--enable_predictor_health_check"
+FLAG_KEY = "enable-predictor-health-check"
+TRANSFORMER_FIELDS = ("image", "args", "env", "resources", "predictorHealthCheck", "readinessProbe",
+                      "livenessProbe")
+PROBES = ("readinessProbe", "livenessProbe")
+HANDLERS = ("exec", "grpc", "httpGet", "tcpSocket")
+CONTAINER_NAME = "kserve-container"
+_TRUE, _FALSE = "true", "false"
+
+
+@dataclass
+class FlagScan:
+    """Arguments with every spelling of the health-check flag taken out, and what they asked for.
+
+    ``position`` is where the first spelling stood (the bare flag goes back there);
+    ``requested`` is True/False when the arguments asked, None when they did not mention it;
+    ``errors`` are ``(token index, message)`` pairs.
+    """
+
+    tokens: list[str]
+    position: int | None = None
+    requested: bool | None = None
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def scan_flag(tokens: list[str]) -> FlagScan:
+    """Find ``--enable_predictor_health_check`` in any spelling (``_`` or ``-``, ``=value``, ``--no-``)."""
+    scan = FlagScan([])
+    wishes: set[bool] = set()
+    for arg in flags.parse_args(tokens, normalize_underscores=True, repeatable=frozenset()):
+        if arg.key != FLAG_KEY:
+            scan.tokens.extend(arg.tokens)
+            continue
+        wish, kept, error = _read_spelling(arg)
+        if error:
+            scan.errors.append((arg.index, error))
+            continue
+        scan.position = len(scan.tokens) if scan.position is None else scan.position
+        scan.tokens.extend(kept)
+        wishes.add(wish)
+    if len(wishes) > 1:
+        scan.errors.append((scan.position or 0, f"{FLAG} is both switched on and off"))
+    elif wishes:
+        scan.requested = wishes.pop()
+    return scan
+
+
+def _read_spelling(arg: flags.Arg) -> tuple[bool, list[str], str | None]:
+    """(on or off, tokens to keep, error) for one spelling of the flag."""
+    if arg.negated:
+        return False, [], None
+    if arg.value is None:
+        return True, [], None
+    value = arg.value.lower()
+    if value in (_TRUE, _FALSE):
+        return value == _TRUE, [], None
+    if len(arg.tokens) == 2:  # "--flag x": the server does not consume x, it stays a positional
+        return True, [arg.tokens[1]], None
+    return False, [], (f"{arg.tokens[0]}: {FLAG} takes no value (only true or false are understood "
+                       f"here; KServe's server exits on any value)")
+
+
+def with_flag(scan: FlagScan, enabled: bool) -> list[str]:
+    """The scanned arguments with the bare flag once (where it first stood) when ``enabled``."""
+    if not enabled:
+        return list(scan.tokens)
+    at = len(scan.tokens) if scan.position is None else scan.position
+    return scan.tokens[:at] + [FLAG] + scan.tokens[at:]
+
+
+def apply(unit: Unit, ctx: RenderContext) -> None:
+    """Render or normalise transformers, reject the flag on predictors, replace probes whole."""
+    if unit.deployment is None:
+        _raw_transformers(unit, ctx)
+        _raw_predictor(unit, ctx)
+        return
+    _reject_on_predictor(unit, ctx, ("spec", "model", "args"), unit.deployment.model.args)
+    _predictor_probes(unit, ctx)
+    if unit.deployment.spec.get("transformer") is not None:
+        _transformer(unit, ctx)
+
+
+# ---------------------------------------------------------------- ModelDeployment
+
+
+def _transformer(unit: Unit, ctx: RenderContext) -> None:
+    path = ("spec", "transformer")
+    r = Reader(unit.source)
+    block = r.mapping(path, unit.deployment.spec["transformer"], TRANSFORMER_FIELDS)
+    check = r.typed(path + ("predictorHealthCheck",), block.get("predictorHealthCheck"), bool)
+    image = r.string(path + ("image",), block.get("image"))
+    if image is None and "image" not in block:
+        r.error(path, ("predictorHealthCheck needs a transformer: set spec.transformer.image (the check runs "
+                       "in a transformer; a predictor has no predictor to probe)") if check else
+                "missing required field 'image'", rule=NAME)
+    tokens = _arg_tokens(r, path + ("args",), block.get("args"))
+    container: dict = {"name": CONTAINER_NAME, "image": image}
+    env = _env(r, path + ("env",), block.get("env"))
+    if env:
+        container["env"] = env
+    resources = block.get("resources")
+    if resources is not None:
+        container["resources"] = copy.deepcopy(r.mapping(path + ("resources",), resources,
+                                                         ("limits", "requests", "claims")))
+    for probe in PROBES:
+        value = _probe(r, path + (probe,), block.get(probe))
+        if value is not None:
+            container[probe] = value
+    scan = scan_flag(tokens)
+    for index, message in scan.errors:
+        r.error(path + ("args",) if isinstance(block.get("args"), dict) else path + ("args", index), message,
+                rule=NAME)
+    if check is not None and scan.requested is not None and check != scan.requested:
+        r.error(path + ("args",), f"the arguments switch {FLAG} {'on' if scan.requested else 'off'} but "
+                                  f"predictorHealthCheck is {str(check).lower()}", rule=NAME)
+    ctx.problems.extend(r.problems)
+    if r.problems:
+        return
+    enabled = check if check is not None else bool(scan.requested)
+    args = with_flag(scan, enabled)
+    if args:
+        container["args"] = args
+    unit.isvc["spec"]["transformer"] = {"containers": [container]}
+    ctx.provenance.record(unit.isvc, "spec.transformer.containers[0]", container, unit.where(path), NAME)
+    if enabled:
+        ctx.provenance.record(unit.isvc, "spec.transformer.containers[0].args", FLAG,
+                              unit.where(path + ("predictorHealthCheck",)), "predictor health check (bare flag)")
+
+
+def _arg_tokens(r: Reader, path: tuple, value: Any) -> list[str]:
+    """Transformer arguments: a list of strings, or a mapping of flag to value (as for the model)."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        tokens = []
+        for key, item in value.items():
+            try:
+                tokens.extend(flags.overlay_map_tokens(str(key), item))
+            except flags.FlagError as exc:
+                r.error(path + (key,), str(exc))
+        return tokens
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            r.string(path + (i,), item)
+        return [item for item in value if isinstance(item, str)]
+    r.error(path, f"expected a list of arguments or a mapping of flag to value, got {type_name(value)}")
+    return []
+
+
+def _env(r: Reader, path: tuple, value: Any) -> list[dict]:
+    """EnvVars from ``{NAME: value}`` or a list of EnvVar."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [{"name": str(k), "value": v} for k, v in value.items() if r.string(path + (k,), v) is not None]
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            r.string(path + (i, "name"), r.mapping(path + (i,), item, ("name", "value", "valueFrom"),
+                                                   required=("name",)).get("name"))
+        return [copy.deepcopy(item) for item in value if isinstance(item, dict)]
+    r.error(path, f"expected a mapping of name to value or a list of EnvVar, got {type_name(value)}")
+    return []
+
+
+def _probe(r: Reader, path: tuple, value: Any) -> dict | None:
+    """A probe with exactly one handler (the API server rejects none or several)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        r.error(path, f"expected a probe mapping, got {type_name(value)}")
+        return None
+    handlers = [h for h in HANDLERS if value.get(h) is not None]
+    if len(handlers) != 1:
+        found = ", ".join(handlers) or "none"
+        r.error(path, f"a probe needs exactly one handler ({', '.join(HANDLERS)}); found {found}", rule=NAME)
+        return None
+    return copy.deepcopy(value)
+
+
+def _predictor_probes(unit: Unit, ctx: RenderContext) -> None:
+    """Predictor probes replace the runtime's probe of the same kind as a whole."""
+    model_spec = unit.deployment.spec.get("model") or {}
+    r = Reader(unit.source)
+    for probe in PROBES:
+        value = _probe(r, ("spec", "model", probe), model_spec.get(probe))
+        if value is None:
+            continue
+        where = unit.where(("spec", "model", probe))
+        base = unit.runtime or unit.base_runtime
+        base_container = runtime_container(base) if base else None
+        if base_container is not None and probe in base_container:
+            derived = runtime_container(ensure_derived_runtime(unit, ctx, f"{probe} replaces the runtime's"))
+            derived[probe] = value
+            ctx.provenance.record(unit.runtime, f"spec.containers[{CONTAINER_NAME}].{probe}", value, where,
+                                  f"{probe} (whole probe)")
+        else:
+            unit.predictor.setdefault("model", {})[probe] = value
+            ctx.provenance.record(unit.isvc, f"spec.predictor.model.{probe}", value, where, probe)
+    ctx.problems.extend(r.problems)
+
+
+# ---------------------------------------------------------------- raw InferenceServices
+
+
+def _raw_transformers(unit: Unit, ctx: RenderContext) -> None:
+    """Normalise the flag in every transformer container of a raw InferenceService."""
+    containers = ((unit.isvc.get("spec") or {}).get("transformer") or {}).get("containers") or []
+    for i, container in enumerate(containers):
+        args = container.get("args") if isinstance(container, dict) else None
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            continue
+        path = ("spec", "transformer", "containers", i, "args")
+        scan = scan_flag(args)
+        for index, message in scan.errors:
+            ctx.add(unit.problem(path + (index,), message, rule=NAME))
+        if scan.requested is None or scan.errors:
+            continue
+        normalised = with_flag(scan, scan.requested)
+        if normalised != args:
+            container["args"] = normalised
+            ctx.provenance.record(unit.isvc, f"spec.transformer.containers[{i}].args", normalised,
+                                  unit.where(path), "predictor health check (bare flag)")
+
+
+def _raw_predictor(unit: Unit, ctx: RenderContext) -> None:
+    """A raw predictor must not carry the flag, and its probes must not union with the runtime's."""
+    predictor = (unit.isvc.get("spec") or {}).get("predictor") or {}
+    model = predictor.get("model") if isinstance(predictor.get("model"), dict) else {}
+    _reject_on_predictor(unit, ctx, ("spec", "predictor", "model", "args"), model.get("args"))
+    for i, container in enumerate(predictor.get("containers") or []):
+        if isinstance(container, dict):
+            _reject_on_predictor(unit, ctx, ("spec", "predictor", "containers", i, "args"), container.get("args"))
+    base = _raw_runtime(unit, ctx, model)
+    base_container = runtime_container(base) if base else None
+    if base_container is None:
+        return
+    merged = merge_runtime_container(base_container, model)
+    for probe in PROBES:
+        handlers = [h for h in HANDLERS if isinstance(merged.get(probe), dict) and h in merged[probe]]
+        if len(handlers) > 1:
+            ctx.add(unit.problem(("spec", "predictor", "model", probe), (
+                f"KServe merges this {probe} into runtime {base['metadata']['name']}'s field by field: the pod "
+                f"would get handlers {', '.join(handlers)} and be rejected; use the same handler as the runtime, "
+                f"or a ModelDeployment (which replaces the runtime's probe whole)"), rule=NAME))
+
+
+def _raw_runtime(unit: Unit, ctx: RenderContext, model: dict) -> dict | None:
+    """The runtime a raw InferenceService pins, when the inputs or the catalog know it."""
+    if unit.base_runtime is not None:
+        return unit.base_runtime
+    name = model.get("runtime")
+    if not isinstance(name, str):
+        return None
+    return ctx.runtime_in_inputs(name, unit.namespace) or catalog.get_runtime(name)
+
+
+def _reject_on_predictor(unit: Unit, ctx: RenderContext, path: tuple, args: Any) -> None:
+    """The health-check flag on a predictor is an error, in any spelling."""
+    if isinstance(args, dict):
+        keys = [k for k in args if flags.canonical_key(f"--{str(k).lstrip('-')}", normalize_underscores=True)
+                == FLAG_KEY]
+        where = [path + (k,) for k in keys]
+    elif isinstance(args, list):
+        tokens = [a for a in args if isinstance(a, str)]
+        where = [path + (arg.index,) for arg in flags.parse_args(tokens, normalize_underscores=True,
+                                                                   repeatable=frozenset()) if arg.key == FLAG_KEY]
+    else:
+        return
+    for at in where:
+        ctx.add(unit.problem(at, f"{FLAG} belongs on a transformer: on a predictor --predictor_host is unset "
+                                 f"and the check would probe http://None (use spec.transformer."
+                                 f"predictorHealthCheck)", rule=NAME))
