@@ -151,3 +151,45 @@ def _with_app(problem: Problem, path: str) -> Problem:
         return problem
     return Problem(problem.message, file=path, line=problem.line, path=problem.path, rule=problem.rule,
                    level=problem.level)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--base", metavar="REF", help="Git revision to compare against (the PR's target branch).")
+@click.option("--head", metavar="REF", help="Git revision with the change (default: the working tree).")
+@click.option("--merge-base", is_flag=True, help="Compare against the common ancestor of --base and --head.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              help="text (a terminal), markdown (a PR comment) or json (for bots).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              help="Colour text output: on a terminal (auto), always or never.")
+@click.option("--show-secrets", is_flag=True, help="Show Secret values (refused when CI is set).")
+@click.option("--max-size", type=click.IntRange(min=2000), default=65536, show_default=True,
+              help="Largest markdown output, in characters (GitHub's comment limit).")
+@click.option("--comment-key", default="", help="Key in the markdown marker, for several comments per PR.")
+@_settings_options
+def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base: bool, fmt: str, color: str,
+         show_secrets: bool, max_size: int, comment_key: str, **options: Any) -> None:
+    """Show what a change does to the rendered manifests and to each model's pod.
+
+    \b
+    cmp diff --base REF [--head REF] [PATH...]   apps under PATHs at two git revisions
+    cmp diff DIR_A DIR_B                         apps of two directories
+    Exit status: 0 no change, 1 changes, 2 an error (a head side that does not render, bad usage).
+    """
+    from .diff.command import DiffRequest, run_diff
+
+    def action() -> int:
+        if show_secrets and os.environ.get("CI"):
+            raise UsageError("--show-secrets is refused when CI is set (the output may be published)")
+        colour = color == "always" or (color == "auto" and fmt == "text" and sys.stdout.isatty())
+        request = DiffRequest(paths, base, head, merge_base, fmt, colour, show_secrets, max_size, comment_key)
+        try:
+            text, code = run_diff(request, build_settings(options))
+        except CmpError as exc:
+            emit_problems(exc.warnings + exc.problems)
+            return 2
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return code
+
+    run_guarded(action)

@@ -1,0 +1,104 @@
+"""Finding the apps of a tree: the directories Argo CD would point an Application at.
+
+An app is a directory with a kustomization whose resources (followed through local
+directories and files) include a ModelDeployment, or a plain directory whose YAML/JSON files
+hold one. A directory another app's kustomization pulls in (a ``base``, or the folder of a
+file it lists) is part of that app, not an app of its own, unless it was named explicitly.
+Only reading: nothing is built here; the render does that.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..problems import CmpError
+from ..source.kustomize import kustomization_file
+from ..source.read import SUFFIXES
+from ..source.yamlio import load_stream
+from ..spec.deployment import KIND, is_model_deployment
+
+_REF_FIELDS = ("resources", "bases", "components")
+MAX_SCAN = 4 * 1024 * 1024
+
+
+def find_apps(root: str, paths: list[str]) -> list[str]:
+    """App directories under ``paths`` (relative to ``root``), relative to ``root``, sorted."""
+    found: set[str] = set()
+    for path in paths:
+        start = os.path.normpath(os.path.join(root, path))
+        if not os.path.isdir(start):
+            continue
+        candidates = {d for d in _walk(start) if is_app(d)}
+        pulled_in = {p for d in candidates for p in _pulled_in(d)} - {start}
+        found |= {os.path.relpath(d, root) for d in candidates - pulled_in}
+    return sorted(found)
+
+
+def _walk(start: str) -> list[str]:
+    """``start`` and every directory below it, hidden ones left out, in sorted order."""
+    out = []
+    for directory, subdirs, _ in os.walk(start):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        out.append(os.path.normpath(directory))
+    return out
+
+
+def is_app(directory: str) -> bool:
+    """True when the directory (through its kustomization, if any) holds a ModelDeployment."""
+    if kustomization_file(directory):
+        return any(holds_deployment(f) for f in _closure_files(directory, set()))
+    return any(holds_deployment(os.path.join(directory, n)) for n in sorted(os.listdir(directory))
+               if n.endswith(SUFFIXES) and not n.startswith("."))
+
+
+def holds_deployment(path: str) -> bool:
+    """The file has a ModelDeployment document (or mentions one and does not parse: let the render say why)."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_SCAN:
+            return False
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    if KIND not in text:
+        return False
+    try:
+        return any(is_model_deployment(doc.obj) for doc in load_stream(text, path))
+    except CmpError:
+        return True
+
+
+def _references(directory: str) -> list[str]:
+    """Local paths a kustomization lists in resources/bases/components (remote ones skipped)."""
+    file = kustomization_file(directory)
+    if file is None:
+        return []
+    try:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            docs = load_stream(handle.read(), file)
+    except (OSError, CmpError):
+        return []
+    spec = docs[0].obj if docs and isinstance(docs[0].obj, dict) else {}
+    refs = [r for f in _REF_FIELDS for r in (spec.get(f) or []) if isinstance(r, str)]
+    return [os.path.normpath(os.path.join(directory, r)) for r in refs if "://" not in r and "?" not in r]
+
+
+def _closure_files(directory: str, seen: set[str]) -> list[str]:
+    """Files a kustomization reads as resources, through local bases (each directory once)."""
+    if directory in seen:
+        return []
+    seen.add(directory)
+    files: list[str] = []
+    for ref in _references(directory):
+        if os.path.isdir(ref):
+            files += _closure_files(ref, seen)
+        else:
+            files.append(ref)
+    return files
+
+
+def _pulled_in(directory: str) -> set[str]:
+    """Directories whose content the kustomization of ``directory`` uses (itself excluded)."""
+    seen: set[str] = set()
+    files = _closure_files(directory, seen)
+    return (seen | {os.path.dirname(f) for f in files}) - {directory}

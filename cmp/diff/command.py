@@ -1,0 +1,59 @@
+"""``cmp diff`` end to end: choose the sides, compare, format. The CLI only parses options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..problems import UsageError
+from ..settings import Settings
+from . import sides as sides_mod
+from .compare import diff_trees
+from .jsonout import render_json
+from .markdown import MAX_SIZE, render_markdown
+from .result import DiffReport
+from .text import render_text
+
+FORMATS = ("text", "markdown", "json")
+
+
+@dataclass(frozen=True)
+class DiffRequest:
+    """What the user asked for."""
+
+    paths: tuple[str, ...]
+    base: str | None = None
+    head: str | None = None
+    merge_base: bool = False
+    fmt: str = "text"
+    colour: bool = False
+    show_secrets: bool = False
+    max_size: int = MAX_SIZE
+    comment_key: str = ""
+
+
+def run_diff(request: DiffRequest, settings: Settings) -> tuple[str, int]:
+    """The formatted report and the exit code (0 no change, 1 changes, 2 head does not render)."""
+    report = build_report(request, settings)
+    return format_report(report, request), report.exit_code()
+
+
+def build_report(request: DiffRequest, settings: Settings) -> DiffReport:
+    """Render and compare both sides of ``request``."""
+    if request.base is None:
+        if request.head is not None or request.merge_base:
+            raise UsageError("--head and --merge-base need --base")
+        if len(request.paths) != 2:
+            raise UsageError("give --base REF (and PATHs), or exactly two directories to compare")
+        context = sides_mod.directories(*request.paths)
+    else:
+        context = sides_mod.revisions(list(request.paths), request.base, request.head, request.merge_base)
+    with context as sides:
+        return diff_trees(sides.base, sides.head, sides.paths, settings, show_secrets=request.show_secrets)
+
+
+def format_report(report: DiffReport, request: DiffRequest) -> str:
+    if request.fmt == "markdown":
+        return render_markdown(report, request.max_size, request.comment_key)
+    if request.fmt == "json":
+        return render_json(report)
+    return render_text(report, colour=request.colour)

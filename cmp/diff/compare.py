@@ -1,0 +1,142 @@
+"""Render an app on both sides and compare: the core of ``cmp diff``, independent of git and output.
+
+Each app is rendered with :func:`cmp.pipeline.render`, the function the sidecar runs, from
+inside its tree (so messages name ``apps/x/model.yaml:12`` on both sides, never a temporary
+path). A side that does not render becomes a :class:`~cmp.diff.result.SideError`; an app
+that exists on one side only is compared with nothing (all added, or all removed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..pipeline import render
+from ..problems import CmpError, UsageError
+from ..settings import Settings
+from ..unit import Unit
+from .apps import find_apps
+from .match import match, object_id
+from .normalize import align, flatten, normalize
+from .result import (ADDED, CHANGED, REMOVED, RENAMED, UNCHANGED, AppDiff, DiffReport, FieldChange, ObjectDiff,
+                     SideError)
+from .secrets import mask_pair
+from .summary import compare_models, model_facts, model_key
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One side: a directory on disk and how to name it to readers."""
+
+    root: str
+    label: str
+
+
+@dataclass
+class Rendered:
+    """One app rendered on one side: objects and units, or the messages of its failure."""
+
+    objects: list[dict] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    error: tuple[str, ...] = ()
+
+
+def diff_trees(base: Tree, head: Tree, paths: list[str], settings: Settings, *,
+               show_secrets: bool = False) -> DiffReport:
+    """Every app found under ``paths`` (relative to the roots) on either side, compared."""
+    settings = absolute_paths(settings)
+    apps = sorted(set(find_apps(base.root, paths)) | set(find_apps(head.root, paths)))
+    report = DiffReport(base.label, head.label)
+    for app in apps:
+        old = render_app(base.root, app, settings)
+        new = render_app(head.root, app, settings)
+        report.apps.append(diff_app(app, old, new, show_secrets=show_secrets))
+    return report
+
+
+def absolute_paths(settings: Settings) -> Settings:
+    """Settings whose file paths still hold after the working directory changes."""
+    if settings.cluster_profile:
+        return dataclasses.replace(settings, cluster_profile=os.path.abspath(settings.cluster_profile))
+    return settings
+
+
+@contextmanager
+def working_directory(path: str) -> Iterator[None]:
+    """Run the body in ``path``, then return to where we were."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def render_app(root: str, app: str, settings: Settings) -> Rendered | None:
+    """The app rendered from inside ``root``; None when the app does not exist on this side."""
+    if not os.path.isdir(os.path.join(root, app)):
+        return None
+    with working_directory(root):
+        try:
+            result = render(app, settings)
+        except UsageError:
+            raise
+        except CmpError as exc:
+            return Rendered(error=tuple(p.format() for p in exc.warnings + exc.problems))
+    return Rendered(result.objects, result.units)
+
+
+def diff_app(app: str, old: Rendered | None, new: Rendered | None, *, show_secrets: bool = False) -> AppDiff:
+    """The comparison of one app's two renders (None: the app is absent on that side)."""
+    out = AppDiff(app)
+    for side, rendered in (("base", old), ("head", new)):
+        if rendered is not None and rendered.error:
+            out.errors.append(SideError(side, rendered.error))
+    if out.errors:
+        return out
+    old = old or Rendered()
+    new = new or Rendered()
+    out.objects = [diff_object(a, b, show_secrets) for a, b in match(map(normalize, old.objects),
+                                                                      map(normalize, new.objects))]
+    renames = {model_key(o.old): model_key(o.new) for o in out.objects
+               if o.action == RENAMED and o.new_id.kind == "InferenceService" and o.old_id.kind == o.new_id.kind}
+    out.models = compare_models([model_facts(u, old.objects) for u in old.units],
+                                [model_facts(u, new.objects) for u in new.units], renames)
+    return out
+
+
+def diff_object(old: dict | None, new: dict | None, show_secrets: bool) -> ObjectDiff:
+    """One matched pair (either side may be None) as an :class:`ObjectDiff`."""
+    if old is not None and new is not None:
+        new = align(old, new)
+    if not show_secrets:
+        old, new = mask_pair(old, new)
+    old_id = object_id(old) if old is not None else None
+    new_id = object_id(new) if new is not None else None
+    changes = field_changes(old or {}, new or {})
+    if old is None:
+        action = ADDED
+    elif new is None:
+        action = REMOVED
+    elif old_id != new_id:
+        action = RENAMED
+    else:
+        action = CHANGED if changes else UNCHANGED
+    return ObjectDiff(action, old_id, new_id, old, new, changes)
+
+
+def field_changes(old: dict, new: dict) -> tuple[FieldChange, ...]:
+    """Leaf-level differences, in path order."""
+    a, b = (flatten(old) if old else {}), (flatten(new) if new else {})
+    out = []
+    for path in sorted(a.keys() | b.keys()):
+        if path not in b:
+            out.append(FieldChange("remove", path, old=a[path]))
+        elif path not in a:
+            out.append(FieldChange("add", path, new=b[path]))
+        elif a[path] != b[path]:
+            out.append(FieldChange("change", path, a[path], b[path]))
+    return tuple(out)

@@ -1,0 +1,204 @@
+"""``--format markdown``: one pull-request comment, always well formed and within a size budget.
+
+Layout: a hidden marker (so a bot can find and update its comment), a title naming the two
+sides, counts by kind and action, then one ``<details>`` per changed app with its render
+errors, its models' serving summaries and one diff fence per object. Text that comes from the
+manifests is escaped (HTML in summaries, backtick runs in code spans and fences).
+
+The budget counts what GitHub counts (UTF-16 code units; a comment may hold 65,536). Blocks
+are added whole while they fit; the first that does not is cut at a line boundary with its
+fence closed, every open ``<details>`` is closed, and a notice at the top says what was left out.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from .result import ACTIONS, UNCHANGED, AppDiff, DiffReport, ModelDiff, ObjectDiff
+from .unified import diff_lines, line_counts
+
+MAX_SIZE = 65536
+MARKER = "kserve-cmp-diff"
+#: Above this many changed apps, each app's section starts collapsed.
+OPEN_APPS = 5
+#: Room kept for the truncation notice and the closing of the app being cut.
+RESERVE = 600
+_ICONS = {"added": "➕", "removed": "➖", "changed": "✏️", "renamed": "🔀"}
+
+
+def size(text: str) -> int:
+    """Length as GitHub measures a comment: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def marker(key: str = "") -> str:
+    """The hidden line that identifies this comment (one per key)."""
+    return f"<!-- {MARKER}{':' + key if key else ''} -->"
+
+
+@dataclass(frozen=True)
+class Block:
+    """Markdown that can be cut: ``head``, then ``lines`` (cut from the end), then ``tail``."""
+
+    head: str
+    lines: tuple[str, ...]
+    tail: str
+    cut_line: str          # replaces the lines left out; ``{n}`` is their number
+
+    def text(self) -> str:
+        return self.head + "".join(line + "\n" for line in self.lines) + self.tail
+
+    def cut(self, room: int) -> str | None:
+        """The block with as many leading lines as fit in ``room``, or None if not even its frame does."""
+        frame = size(self.head) + size(self.tail) + size(self.cut_line.format(n=len(self.lines))) + 1
+        if frame > room:
+            return None
+        kept, used = [], frame
+        for line in self.lines:
+            used += size(line) + 1
+            if used > room:
+                break
+            kept.append(line)
+        note = self.cut_line.format(n=len(self.lines) - len(kept))
+        return self.head + "".join(line + "\n" for line in kept) + note + "\n" + self.tail
+
+
+def render_markdown(report: DiffReport, max_size: int = MAX_SIZE, key: str = "") -> str:
+    """The comment body; never longer than ``max_size`` (at least :data:`RESERVE` * 2)."""
+    header = _header(report, key)
+    apps = [a for a in report.apps if a.changed]
+    body, shown, complete = _fit(apps, max_size - size(header) - RESERVE)
+    total = sum(len(_blocks(a)) for a in apps)
+    notice = "" if complete else _notice(max_size, shown, total)
+    return header + notice + body + _footer(report)
+
+
+def _fit(apps: list[AppDiff], room: int) -> tuple[str, int, bool]:
+    """As many apps and blocks as fit in ``room``: the text, the number of whole blocks, and
+    whether everything fitted."""
+    out: list[str] = []
+    shown = 0
+    for app in apps:
+        opening, closing = _app_frame(app, len(apps) <= OPEN_APPS)
+        if size(opening) + size(closing) > room:
+            return "".join(out), shown, False
+        room -= size(opening) + size(closing)
+        out.append(opening)
+        for block in _blocks(app):
+            text = block.text()
+            if size(text) > room:
+                out += [block.cut(room) or "", closing]
+                return "".join(out), shown, False
+            out.append(text)
+            room -= size(text)
+            shown += 1
+        out.append(closing)
+    return "".join(out), shown, True
+
+
+def _header(report: DiffReport, key: str) -> str:
+    lines = [marker(key), "## kserve-cmp diff", "",
+             f"{code(report.base)} → {code(report.head)}: {_outcome(report)}", ""]
+    counts = report.counts()
+    if counts:
+        lines += ["| Kind | " + " | ".join(a.capitalize() for a in ACTIONS) + " |",
+                  "|---|" + "---:|" * len(ACTIONS)]
+        lines += [f"| {escape_text(kind)} | " + " | ".join(str(per.get(a, 0)) for a in ACTIONS) + " |"
+                  for kind, per in counts.items()]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _outcome(report: DiffReport) -> str:
+    changed = sum(1 for a in report.apps if a.changed)
+    failed = [a for a in report.apps if a.errors]
+    apps = f"{len(report.apps)} app{'s' if len(report.apps) != 1 else ''}"
+    if not changed:
+        return f"**no changes** in {apps}."
+    text = f"**{changed} of {apps} changed**"
+    if failed:
+        text += f", **{len(failed)} failed to render** ❌"
+    return text + "."
+
+
+def _notice(max_size: int, shown: int, total: int) -> str:
+    return (f"> [!WARNING]\n> This diff is longer than {max_size:,} characters and was cut: {shown} of {total} "
+            f"sections are shown whole. Run `cmp diff` locally for the whole diff.\n\n")
+
+
+def _footer(report: DiffReport) -> str:
+    unchanged = [a.path for a in report.apps if not a.changed]
+    if not unchanged:
+        return ""
+    return f"Unchanged: {', '.join(code(p) for p in unchanged)}\n"
+
+
+def _app_frame(app: AppDiff, expanded: bool) -> tuple[str, str]:
+    changed = [o for o in app.objects if o.action != UNCHANGED]
+    what = "does not render" if app.head_failed() else "base does not render" if app.errors else \
+        f"{len(changed)} object{'s' if len(changed) != 1 else ''}"
+    summary = f"<b>{html.escape(app.path)}</b>: {what}"
+    return f"<details{' open' if expanded else ''}>\n<summary>{summary}</summary>\n\n", "</details>\n\n"
+
+
+def _blocks(app: AppDiff) -> list[Block]:
+    blocks = [_error_block(e.side, e.messages) for e in app.errors]
+    models = [m for m in app.models if m.action != UNCHANGED]
+    if models:
+        lines = tuple(line for m in models for line in model_lines(m))
+        blocks.append(Block("**Models**\n\n", lines, "\n", "- … {n} more lines"))
+    blocks += [_object_block(o) for o in app.objects if o.action != UNCHANGED]
+    return blocks
+
+
+def _error_block(side: str, messages: tuple[str, ...]) -> Block:
+    fence = fence_for(messages)
+    return Block(f"❌ **{side} does not render:**\n\n{fence}text\n", messages, f"{fence}\n\n", "… {n} more lines")
+
+
+def model_lines(model: ModelDiff) -> list[str]:
+    """A list item per model, a sub-item per changed fact: ``--max-model-len``: ``4096`` → ``8192``."""
+    state = f"renamed from {code(model.old_name)}" if model.old_name else model.action
+    head = f"- {code(model.name)} ({state}): runtime {code(model.runtime)}, image {code(model.image)}"
+    return [head] + [f"  - {code(row.label)}: {code(row.old)} → {code(row.new)}" for row in model.rows]
+
+
+def _object_block(item: ObjectDiff) -> Block:
+    lines = tuple(diff_lines(item))
+    added, removed = line_counts(lines)
+    fence = fence_for(lines)
+    head = (f"#### {_ICONS[item.action]} {escape_text(item.title())} ({item.action}, +{added} −{removed})\n\n"
+            f"{fence}diff\n")
+    return Block(head, lines, f"{fence}\n\n", "… {n} more lines cut")
+
+
+def fence_for(lines: tuple[str, ...] | list[str]) -> str:
+    """A backtick fence longer than any backtick run in ``lines`` (so they cannot close it)."""
+    return "`" * max(3, max((_longest_run(line) for line in lines), default=0) + 1)
+
+
+def _longest_run(text: str) -> int:
+    best = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        best = max(best, run)
+    return best
+
+
+def code(text: str) -> str:
+    """An inline code span that holds ``text`` whatever backticks it contains."""
+    text = text.replace("\n", " ")
+    if not text:
+        return "*none*"
+    ticks = "`" * (_longest_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def escape_text(text: str) -> str:
+    """Plain Markdown text from a manifest: no HTML, no emphasis or links."""
+    out = html.escape(text, quote=False)
+    for char in "\\`*_[]|":
+        out = out.replace(char, "\\" + char)
+    return out

@@ -1,0 +1,48 @@
+"""App discovery: directories with a ModelDeployment, kustomize bases folded into their overlays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cmp.diff.apps import find_apps, is_app
+
+MODEL = """apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: m}
+spec: {model: {format: sklearn, storageUri: "gs://b/m"}}
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_overlays_are_apps_and_their_base_is_not(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "llama/base/model.yaml": MODEL,
+        "llama/base/kustomization.yaml": "resources: [model.yaml]\n",
+        "llama/overlays/dev/kustomization.yaml": "resources: [../../base]\n",
+        "llama/overlays/prod/kustomization.yaml": "resources: [../../base]\nnamespace: prod\n",
+        "plain/model.yaml": MODEL,
+        "files/shared/model.yaml": MODEL,
+        "files/app/kustomization.yaml": "resources: [../shared/model.yaml]\n",
+        "other/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        ".hidden/model.yaml": MODEL,
+    })
+    assert find_apps(str(tmp_path), ["."]) == ["files/app", "llama/overlays/dev", "llama/overlays/prod", "plain"]
+    assert find_apps(str(tmp_path), ["llama/base"]) == ["llama/base"]
+    assert find_apps(str(tmp_path), ["missing"]) == []
+
+
+def test_a_kustomization_without_a_model_is_not_an_app(tmp_path: Path) -> None:
+    _write(tmp_path, {"kustomization.yaml": "resources: [cm.yaml, https://example.invalid/x]\n",
+                      "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"})
+    assert not is_app(str(tmp_path))
+
+
+def test_a_broken_file_that_names_the_kind_is_an_app_so_the_render_reports_it(tmp_path: Path) -> None:
+    _write(tmp_path, {"model.yaml": "kind: ModelDeployment\nspec: [unclosed\n"})
+    assert is_app(str(tmp_path))
