@@ -138,10 +138,6 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
     if resources is not None:
         container["resources"] = copy.deepcopy(r.mapping(path + ("resources",), resources,
                                                          ("limits", "requests", "claims")))
-    for probe in PROBES:
-        value = _probe(r, path + (probe,), block.get(probe))
-        if value is not None:
-            container[probe] = value
     scan = scan_flag(tokens)
     for index, message in scan.errors:
         r.error(path + ("args",) if isinstance(block.get("args"), dict) else path + ("args", index), message,
@@ -149,6 +145,10 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
     if check is not None and scan.requested is not None and check != scan.requested:
         r.error(path + ("args",), f"the arguments switch {FLAG} {'on' if scan.requested else 'off'} but "
                                   f"predictorHealthCheck is {str(check).lower()}", rule=NAME)
+    for probe in PROBES:
+        value = _probe(r, path + (probe,), block.get(probe))
+        if value is not None:
+            container[probe] = value
     ctx.problems.extend(r.problems)
     if r.problems:
         return

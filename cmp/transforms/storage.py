@@ -34,6 +34,7 @@ SECTIONS = ("storageInitializer",)
 
 SECTION = "storageInitializer"
 PROFILE_SECTION = "storageInitializerDefaults"
+PROFILE_SECTIONS = (PROFILE_SECTION,)   # ClusterProfile.spec sections this module parses
 MODEL_FIELDS = ("image", "resources", "securityContext", "imagePullSecrets")
 PROFILE_FIELDS = ("image", "resources", "securityContext", "minMemory")
 RESOURCE_GROUPS = ("requests", "limits")
