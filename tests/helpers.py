@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,3 +46,31 @@ def run_cli(args: list[str], *, cwd: Path | str | None = None, env: dict[str, st
 def have_kustomize() -> bool:
     return bool(shutil.which("kustomize") or shutil.which("kubectl"))
 
+
+
+_ARGV_RECORDER = """#!{python}
+import json, os, sys
+with open(os.environ["ARGV_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps([os.path.basename(sys.argv[0])] + sys.argv[1:]) + "\\n")
+"""
+
+
+def run_with_fake_programs(argv: list[str], fakes: tuple[str, ...], tmp: Path, env: dict[str, str]) -> list[list[str]]:
+    """Run ``argv`` (a real program, e.g. bash) with ``fakes`` on PATH that only log their argv.
+
+    Runs in ``tmp/work`` (holding ``a.txt`` and ``b.txt``, for globs to expand to), bounded to 30
+    seconds; returns every logged argv (program name first), in call order.
+    """
+    bin_dir, work, log = tmp / "bin", tmp / "work", tmp / "argv.log"
+    bin_dir.mkdir(parents=True)
+    work.mkdir()
+    for name in fakes:
+        (bin_dir / name).write_text(_ARGV_RECORDER.format(python=sys.executable))
+        (bin_dir / name).chmod(0o755)
+    for name in ("a.txt", "b.txt"):
+        (work / name).write_text("")
+    full_env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "HOME": str(tmp),
+                "ARGV_LOG": str(log), **env}
+    done = subprocess.run(argv, cwd=work, env=full_env, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

@@ -40,6 +40,7 @@ _OPERATORS = ("&&", "||", ";;", ">>", "<<", ";", "&", "|", "(", ")", "<", ">")
 _SEPARATORS = frozenset(" \t\r\n;&|()<>")
 _POSITIONAL = re.compile(r"(?<!\\)\$(?:[1-9]|\{[1-9][0-9]*\}|#|\{#\})")
 _SINGLE_QUOTED = re.compile(r"'[^']*'")
+_TRAILING_BLANKS = re.compile(r"[ \t]+\n")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 _FLAG = re.compile(r"^(--[A-Za-z][A-Za-z0-9_.-]*)")
@@ -160,7 +161,7 @@ def rewrite_script(script: str) -> str:
     out = script
     for start, end, text in sorted(edits, reverse=True):
         out = out[:start] + text + out[end:]
-    return out
+    return _strip_trailing_blanks(out)
 
 
 def forwarding_of(script: str) -> Forwarding:
@@ -175,11 +176,12 @@ def forwarding_of(script: str) -> Forwarding:
 def launch_flags(script: str) -> list[str]:
     """Flags the script itself passes on its launch line(s), sorted and unique.
 
-    The launch lines are those that forward ``"$@"``; a flag hidden in a variable expanded on
-    such a line (``export X="--model_dir=..."`` ... ``server ${X} "$@"``) counts too.
+    The launch lines are those that forward ``$@`` (without any, the last command line); a flag
+    hidden in a variable expanded on such a line (``export X="--model_dir=..."`` ...
+    ``server ${X} "$@"``) counts too.
     """
     words = shell_words(script)
-    lines = {w.line for w in words if w.text in _FORWARD_WORDS}
+    lines = {w.line for w in words if w.text in _FORWARD_WORDS} or {w.line for w in words[-1:]}
     launch = [w for w in words if w.line in lines and not w.operator]
     values = _assignments(words)
     found: set[str] = set()
@@ -366,6 +368,23 @@ def _append_edit(words: list[Word]) -> tuple[int, int, str]:
                           f"end the launch command with \"$@\"")
     end = [w for w in line if not w.operator][-1].end
     return end, end, " " + FORWARD
+
+
+def _strip_trailing_blanks(script: str) -> str:
+    """Blanks before a line end removed where they are not part of a word (quoted or escaped).
+
+    Such blanks mean nothing to the shell, and without them the script can be written as a
+    readable YAML block.
+    """
+    spans = [(w.start, w.end) for w in shell_words(script) if not w.operator]
+    out, pos = [], 0
+    for match in _TRAILING_BLANKS.finditer(script):
+        if any(start <= match.start() < end for start, end in spans):
+            continue
+        out.append(script[pos:match.start()])
+        pos = match.end() - 1
+    out.append(script[pos:])
+    return "".join(out)
 
 
 def _word_end(script: str, i: int) -> int:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +12,7 @@ from hypothesis import strategies as st
 from cmp import catalog
 from cmp.kserve import script as S
 from cmp.kserve.merge import resolve_strings
+from helpers import run_with_fake_programs
 
 MULTINODE = "kserve-huggingfaceserver-multinode"
 #: Args a user may pass to a server: JSON, quotes with spaces, a glob, an empty string, a newline.
@@ -107,6 +104,11 @@ def test_unsafe_scripts_are_refused(script: str, reason: str) -> None:
         S.rewrite_script(script)
 
 
+def test_blanks_at_line_ends_go_unless_quoted_or_escaped() -> None:
+    script = 'ray start --head   \necho "keep   \n  this" \\ \nexec server $@\t\n'
+    assert S.rewrite_script(script) == 'ray start --head\necho "keep   \n  this" \\ \nexec server "$@"\n'
+
+
 def test_positionals_inside_single_quotes_are_not_arguments() -> None:
     script = "ray status | awk '{print $1}' > /tmp/n\nexec server $@"
     assert S.rewrite_script(script).endswith('exec server "$@"')
@@ -145,34 +147,14 @@ def test_normalise_is_idempotent(args: list[str]) -> None:
 
 # --- real bash ------------------------------------------------------------------------------------
 
-FAKE_PROGRAM = """#!{python}
-import json, os, sys
-with open(os.environ["ARGV_LOG"], "a", encoding="utf-8") as log:
-    log.write(json.dumps([os.path.basename(sys.argv[0])] + sys.argv[1:]) + "\\n")
-"""
+FAKES = ("ray", "python")   # the health check runs through the fake python too
+POD_ENV = {"MODEL_DIR": "/mnt/models", "TENSOR_PARALLEL_SIZE": "2", "PIPELINE_PARALLEL_SIZE": "1",
+           "POD_IP": "127.0.0.1", "RAY_PORT": "6379"}
 
 
 def run_container(tmp_path: Path, command: list[str], args: list[str]) -> list[list[str]]:
-    """Exec ``command + args`` with bash; ``ray``/``python`` (and so the health check) are fakes
-    that log their argv. Returns the logged argv of every fake call, in order."""
-    bin_dir = tmp_path / "bin"
-    work = tmp_path / "work"
-    bin_dir.mkdir(parents=True)
-    work.mkdir()
-    for name in ("ray", "python"):
-        fake = bin_dir / name
-        fake.write_text(FAKE_PROGRAM.format(python=sys.executable))
-        fake.chmod(0o755)
-    for name in ("a.txt", "b.txt"):   # something for an unquoted * to expand to
-        (work / name).write_text("")
-    log = tmp_path / "argv.log"
-    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "ARGV_LOG": str(log),
-           "HOME": str(tmp_path), "MODEL_DIR": "/mnt/models", "TENSOR_PARALLEL_SIZE": "2",
-           "PIPELINE_PARALLEL_SIZE": "1", "POD_IP": "127.0.0.1", "RAY_PORT": "6379"}
-    done = subprocess.run(command + args, cwd=work, env=env, capture_output=True, text=True, timeout=30,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    """Exec ``command + args`` with a real bash and fake ray/python; their logged argv, in order."""
+    return run_with_fake_programs(command + args, FAKES, tmp_path, POD_ENV)
 
 
 def as_kserve_runs(container: dict, isvc_args: list[str], name: str = "llama") -> tuple[list[str], list[str]]:
