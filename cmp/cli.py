@@ -146,6 +146,33 @@ def validate(paths: tuple[str, ...], fmt: str, **options: Any) -> None:
     run_guarded(action)
 
 
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--model", "model", default=None, metavar="NAME", help="Only the model (InferenceService) NAME.")
+@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
+              help="Text for people, JSON for tools (to stdout).")
+@_settings_options
+def explain(path: str, model: str | None, output: str, **options: Any) -> None:
+    """Show the predictor container KServe will build for each model at PATH, and where each arg came from."""
+    from .explain import explain as do_explain
+    from .explain import to_json, to_text
+    from .pipeline import render as do_render
+
+    def action() -> int:
+        result = do_render(path, build_settings(options))
+        emit_problems(result.warnings)
+        views = do_explain(result.units, result.objects)
+        if model is not None:
+            names = sorted(v.name for v in views)
+            views = [v for v in views if v.name == model]
+            if not views:
+                raise UsageError(f"no model {model!r}; models: {', '.join(names) or 'none'}")
+        sys.stdout.write(to_json(views) if output == "json" else to_text(views))
+        return 0
+
+    run_guarded(action)
+
+
 def _with_app(problem: Problem, path: str) -> Problem:
     if problem.file:
         return problem

@@ -11,10 +11,10 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..unit import RenderContext, Unit
-from . import health, patches, storage
+from . import args, health, patches, storage
 
 #: Every transform module, by name; ``ORDER`` decides when each runs.
-TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (health, patches, storage)}
+TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (args, health, patches, storage)}
 
 #: Sections of ModelDeployment.spec that some transform implements.
 SUPPORTED_SECTIONS: frozenset[str] = frozenset(
