@@ -18,7 +18,6 @@ from .unit import RenderContext, Unit
 
 ISVC_API = "serving.kserve.io/v1beta1"
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
-INITIAL_SCALE = "autoscaling.knative.dev/initial-scale"
 DEFAULT_MODE = "Knative"
 
 _SCALING_FIELDS = (("min_replicas", "minReplicas"), ("max_replicas", "maxReplicas"),
@@ -171,8 +170,4 @@ def _scaling(unit: Unit, mode: str, record) -> None:
         if value is not None:
             predictor[key] = value
             record(f"spec.predictor.{key}", value, ("spec", "scaling", key), "scaling")
-    if s.initial_scale is not None:
-        unit.isvc["metadata"]["annotations"][INITIAL_SCALE] = str(s.initial_scale)
-        record(f"metadata.annotations.{INITIAL_SCALE}", str(s.initial_scale),
-               ("spec", "scaling", "initialScale"), "scaling")
 

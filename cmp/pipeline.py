@@ -16,13 +16,14 @@ from .provenance import Provenance, object_key
 from .settings import Settings
 from .source.read import read_app
 from .source.yamlio import Doc, dump_stream, format_path
-from .spec import deployment
-from .transforms import SUPPORTED_SECTIONS, run_all
+from .spec import deployment, profile
+from .transforms import PROFILE_SECTIONS, SUPPORTED_SECTIONS, run_all
 from .unit import RenderContext, Unit
 
 OUR_GROUP = deployment.API_GROUP
 RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
 KSERVE_GROUP = "serving.kserve.io"
+UNIT_KINDS = ("InferenceService", "InferenceGraph")
 
 #: Objects that must exist before others (CRDs, namespaces, runtimes) come first.
 _KIND_RANK = {"CustomResourceDefinition": 0, "Namespace": 1, "ClusterStorageContainer": 2,
@@ -47,7 +48,10 @@ def render(path: str, settings: Settings) -> RenderResult:
 
 def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx = RenderContext(settings=settings, inputs=docs)
-    ours, passthrough = _split(docs, ctx)
+    ours, profiles, passthrough = _split(docs, ctx)
+    ctx.profile, found = profile.resolve(profiles, settings.cluster_profile, settings.max_file_size,
+                                         PROFILE_SECTIONS)
+    ctx.problems.extend(found)
     _index_runtimes(passthrough, ctx)
     units: list[Unit] = []
     for doc in ours:
@@ -70,23 +74,27 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     if not objects and not settings.allow_empty:
         raise CmpError(Problem("rendered zero objects (pass --allow-empty if that is intended: Argo CD would "
                                "prune everything this app deployed)", rule="empty"))
-    return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, dump_stream(objects), ours)
+    return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, dump_stream(objects),
+                        ours + profiles)
 
 
-def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc]]:
-    """kserve-cmp documents (consumed) and everything else (passed through)."""
-    ours, others = [], []
+def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc], list[Doc]]:
+    """ModelDeployments and ClusterProfiles (consumed), and everything else (passed through)."""
+    ours, profiles, others = [], [], []
     for doc in docs:
         api = doc.obj.get("apiVersion", "")
         if api.split("/")[0] != OUR_GROUP:
             others.append(doc)
         elif deployment.is_model_deployment(doc.obj):
             ours.append(doc)
+        elif profile.is_cluster_profile(doc.obj):
+            profiles.append(doc)
         else:
             ctx.add(doc.problem(("kind",), f"unknown kserve-cmp document {doc.obj.get('kind')!r} "
-                                           f"({api}); known: {deployment.KIND} ({deployment.API_VERSION})",
+                                           f"({api}); known: {deployment.KIND}, {profile.KIND} "
+                                           f"({deployment.API_VERSION})",
                                 rule="kind"))
-    return ours, others
+    return ours, profiles, others
 
 
 def _index_runtimes(docs: list[Doc], ctx: RenderContext) -> None:
@@ -101,11 +109,11 @@ def _index_runtimes(docs: list[Doc], ctx: RenderContext) -> None:
 
 
 def _raw_units(docs: list[Doc]) -> tuple[list[Unit], list[Doc]]:
-    """Raw InferenceServices become units (transforms may fix them); the rest passes through."""
+    """Raw InferenceServices and InferenceGraphs become units (transforms may fix them); the rest passes."""
     units, rest = [], []
     for doc in docs:
         obj = doc.obj
-        if obj.get("kind") == "InferenceService" and obj.get("apiVersion", "").startswith(KSERVE_GROUP + "/") \
+        if obj.get("kind") in UNIT_KINDS and obj.get("apiVersion", "").startswith(KSERVE_GROUP + "/") \
                 and isinstance((obj.get("metadata") or {}).get("name"), str):
             units.append(Unit(isvc=copy.deepcopy(obj), source=doc))
         else:

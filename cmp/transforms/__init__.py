@@ -11,22 +11,32 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..unit import RenderContext, Unit
-from . import args, health, patches, storage
+from . import health, patches, scaling, storage
 
 #: Every transform module, by name; ``ORDER`` decides when each runs.
-TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (args, health, patches, storage)}
+TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (health, patches, scaling, storage)}
 
 #: Sections of ModelDeployment.spec that some transform implements.
 SUPPORTED_SECTIONS: frozenset[str] = frozenset(
     s for m in TRANSFORMS.values() for s in getattr(m, "SECTIONS", ()))
+
+#: Sections of ClusterProfile.spec that some transform parses (beyond the profile's own).
+PROFILE_SECTIONS: frozenset[str] = frozenset(
+    s for m in TRANSFORMS.values() for s in getattr(m, "PROFILE_SECTIONS", ()))
 
 
 def ordered() -> list[ModuleType]:
     return sorted(TRANSFORMS.values(), key=lambda m: (m.ORDER, m.NAME))
 
 
+#: The kinds a transform works on unless its module lists others in ``KINDS``.
+DEFAULT_KINDS = ("InferenceService",)
+
+
 def run_all(units: list[Unit], ctx: RenderContext) -> None:
-    """Every transform over every unit, in order."""
+    """Every transform over every unit of a kind it handles, in order."""
     for transform in ordered():
+        kinds = getattr(transform, "KINDS", DEFAULT_KINDS)
         for unit in units:
-            transform.apply(unit, ctx)
+            if unit.isvc.get("kind") in kinds:
+                transform.apply(unit, ctx)

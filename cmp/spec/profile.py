@@ -1,0 +1,150 @@
+"""The ``ClusterProfile`` document (``kserve-cmp.io/v1alpha1``): what the target cluster is like.
+
+A profile is read from the inputs or from the file named by the ``cluster-profile`` setting;
+it is consumed, never emitted. ``spec.knative.configAutoscaler`` is the ``data`` map of the
+cluster's Knative ``config-autoscaler`` ConfigMap, copied verbatim (kebab-case keys, string
+values); keys it does not set take Knative's defaults. ``spec.kserve.version`` names the KServe
+release and ``spec.deploymentMode`` the mode a model gets when it asks for none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..kserve.autoscaling import KNATIVE_DEFAULTS, AutoscalerConfig, parse_config
+from ..problems import Problem, UsageError
+from ..source.read import read_file
+from ..source.yamlio import Doc
+from .deployment import API_VERSION, DEPLOYMENT_MODES, LEGACY_MODES
+from .reader import Reader, type_name, unknown_field_message
+
+KIND = "ClusterProfile"
+METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
+SPEC_FIELDS = ("deploymentMode", "kserve", "knative")
+KSERVE_FIELDS = ("version",)
+KNATIVE_FIELDS = ("configAutoscaler",)
+AUTOSCALER_PATH = ("spec", "knative", "configAutoscaler")
+
+#: The first KServe release whose webhook knows the mode names Knative and Standard.
+MIN_KSERVE_VERSION = (0, 17)
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?$")
+
+
+@dataclass
+class ClusterProfile:
+    """A parsed profile; ``doc`` is None for the built-in one (Knative defaults, no profile given)."""
+
+    name: str | None = None
+    deployment_mode: str | None = None
+    kserve_version: str | None = None
+    autoscaler_data: dict[str, str] = field(default_factory=dict)
+    autoscaler: AutoscalerConfig = field(default_factory=AutoscalerConfig)
+    doc: Doc | None = None
+
+    def describe(self) -> str:
+        """``cluster profile file:line``, or that there is none."""
+        if self.doc is None:
+            return "no cluster profile"
+        return f"cluster profile {_where(self.doc, ())}"
+
+    def where(self, key: str) -> str:
+        """Where the value of a ``config-autoscaler`` key comes from, for messages and explain."""
+        if self.doc is None:
+            return f"Knative default {key}: {KNATIVE_DEFAULTS[key]} (no cluster profile)"
+        if key in self.autoscaler_data:
+            return f"{key}: {self.autoscaler_data[key]} at {_where(self.doc, AUTOSCALER_PATH + (key,))}"
+        return f"Knative default {key}: {KNATIVE_DEFAULTS[key]} ({self.describe()} does not set it)"
+
+    def where_mode(self) -> str:
+        """Where the default deployment mode comes from."""
+        if self.doc is None or self.deployment_mode is None:
+            return "KServe default (Knative)"
+        return _where(self.doc, ("spec", "deploymentMode"))
+
+
+DEFAULT = ClusterProfile()
+
+
+def _where(doc: Doc, path: tuple) -> str:
+    line = doc.line_of(path)
+    return f"{doc.file}:{line}" if line else (doc.file or "")
+
+
+def is_cluster_profile(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("kind") == KIND and obj.get("apiVersion") == API_VERSION
+
+
+def parse(doc: Doc, sections: frozenset[str] = frozenset()) -> tuple[ClusterProfile | None, list[Problem]]:
+    """Parse one ClusterProfile document; (profile or None when it has errors, every problem).
+
+    ``sections`` are further ``spec`` fields that other modules read from ``doc`` and check themselves.
+    """
+    r = Reader(doc)
+    obj = r.mapping((), doc.obj, ("apiVersion", "kind", "metadata", "spec"), required=("spec",))
+    meta = r.mapping(("metadata",), obj.get("metadata"), METADATA_FIELDS)
+    name = r.string(("metadata", "name"), meta.get("name"))
+    spec = r.mapping(("spec",), obj.get("spec"), SPEC_FIELDS + tuple(sorted(sections)))
+    mode = r.choice(("spec", "deploymentMode"), spec.get("deploymentMode"), DEPLOYMENT_MODES, LEGACY_MODES)
+    kserve = r.mapping(("spec", "kserve"), spec.get("kserve"), KSERVE_FIELDS)
+    version = _version(r, ("spec", "kserve", "version"), kserve.get("version"))
+    knative = r.mapping(("spec", "knative"), spec.get("knative"), KNATIVE_FIELDS)
+    data = r.string_map(AUTOSCALER_PATH, knative.get("configAutoscaler"))
+    for key in sorted(data):
+        if key not in KNATIVE_DEFAULTS and not key.startswith("_"):
+            r.warn(AUTOSCALER_PATH + (key,), unknown_field_message(key, KNATIVE_DEFAULTS).replace(
+                "unknown field", "unknown config-autoscaler key", 1) + " (Knative ignores it)")
+    config, errors = parse_config(data)
+    for key, message in errors:
+        r.error(AUTOSCALER_PATH + (key,), message)
+    if any(p.level == "error" for p in r.problems):
+        return None, r.problems
+    return ClusterProfile(name, mode, version, data, config, doc), r.problems
+
+
+def _version(r: Reader, path: tuple, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        r.error(path, f"expected a string such as \"v0.20.0\", got {type_name(value)} (quote it)")
+        return None
+    match = _VERSION.match(value)
+    if match is None:
+        r.error(path, f"{value!r} is not a KServe version (expected vMAJOR.MINOR[.PATCH], e.g. v0.20.0)")
+        return None
+    if (int(match.group(1)), int(match.group(2))) < MIN_KSERVE_VERSION:
+        r.error(path, f"KServe {value} is not supported: kserve-cmp renders deploymentMode Knative/Standard, "
+                      "which KServe knows from v0.17.0 on")
+        return None
+    return value
+
+
+def resolve(docs: list[Doc], setting: str, max_size: int, sections: frozenset[str] = frozenset()
+            ) -> tuple[ClusterProfile | None, list[Problem]]:
+    """The profile of a render: from the ``cluster-profile`` file or the inputs (one at most), else None."""
+    problems: list[Problem] = []
+    candidates = list(docs)
+    if setting:
+        candidates = _read(setting, max_size) + candidates
+    if not candidates:
+        return None, problems
+    first, *rest = candidates
+    for extra in rest:
+        origin = f"the cluster-profile setting ({setting})" if setting else _where(first, ())
+        problems.append(extra.problem((), f"a second ClusterProfile (one is given by {origin}); a render "
+                                          "targets one cluster", rule="profile"))
+    profile, found = parse(first, sections)
+    return profile, problems + found
+
+
+def _read(path: str, max_size: int) -> list[Doc]:
+    """The one ClusterProfile document of the file named by the setting."""
+    if not os.path.isfile(path):
+        raise UsageError(f"cluster-profile: {path}: no such file")
+    root = os.path.dirname(os.path.realpath(path))
+    docs = read_file(path, path, root, max_size)
+    if len(docs) != 1 or not is_cluster_profile(docs[0].obj):
+        raise UsageError(f"cluster-profile: {path}: expected exactly one {KIND} document ({API_VERSION})")
+    return docs
