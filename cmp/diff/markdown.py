@@ -24,6 +24,8 @@ MARKER = "kserve-cmp-diff"
 OPEN_APPS = 5
 #: Room kept for the truncation notice and the closing of the app being cut.
 RESERVE = 600
+#: Longest list of unchanged app names; a longer one is replaced by their number.
+FOOTER_NAMES = 2000
 _ICONS = {"added": "➕", "removed": "➖", "changed": "✏️", "renamed": "🔀"}
 
 
@@ -66,12 +68,12 @@ class Block:
 
 def render_markdown(report: DiffReport, max_size: int = MAX_SIZE, key: str = "") -> str:
     """The comment body; never longer than ``max_size`` (at least :data:`RESERVE` * 2)."""
-    header = _header(report, key)
+    header, footer = _header(report, key), _footer(report)
     apps = [a for a in report.apps if a.changed]
-    body, shown, complete = _fit(apps, max_size - size(header) - RESERVE)
+    body, shown, complete = _fit(apps, max_size - size(header) - size(footer) - RESERVE)
     total = sum(len(_blocks(a)) for a in apps)
     notice = "" if complete else _notice(max_size, shown, total)
-    return header + notice + body + _footer(report)
+    return header + notice + body + footer
 
 
 def _fit(apps: list[AppDiff], room: int) -> tuple[str, int, bool]:
@@ -128,10 +130,12 @@ def _notice(max_size: int, shown: int, total: int) -> str:
 
 
 def _footer(report: DiffReport) -> str:
+    """The apps without changes: named while the list is short, else counted."""
     unchanged = [a.path for a in report.apps if not a.changed]
     if not unchanged:
         return ""
-    return f"Unchanged: {', '.join(code(p) for p in unchanged)}\n"
+    names = f"Unchanged: {', '.join(code(p) for p in unchanged)}\n"
+    return names if size(names) <= FOOTER_NAMES else f"Unchanged: {len(unchanged)} apps.\n"
 
 
 def _app_frame(app: AppDiff, expanded: bool) -> tuple[str, str]:

@@ -28,8 +28,9 @@ def test_size_counts_utf16_units() -> None:
     assert size("a→😀") == 4
 
 
-def _report(apps: int, lines: int, text: str) -> DiffReport:
+def _report(apps: int, lines: int, text: str, unchanged: int = 0) -> DiffReport:
     report = DiffReport("main (1234567)", "working tree")
+    report.apps += [AppDiff(f"apps/unchanged-{text}-{i}") for i in range(unchanged)]
     for i in range(apps):
         ident = ObjectId("", "ConfigMap", "ns", f"cfg-{i}")
         old = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cfg-{i}", "namespace": "ns"},
@@ -56,12 +57,12 @@ def _well_formed(markdown: str) -> bool:
 
 @settings(max_examples=60, deadline=None)
 @given(apps=st.integers(1, 8), lines=st.integers(1, 80), budget=st.integers(2000, 12000),
-       text=st.text(alphabet="ab`<|😀\\*", min_size=1, max_size=12))
-def test_any_report_fits_its_budget_and_stays_well_formed(apps, lines, budget, text) -> None:
-    markdown = render_markdown(_report(apps, lines, text), budget)
+       text=st.text(alphabet="ab`<|😀\\*", min_size=1, max_size=12), unchanged=st.integers(0, 200))
+def test_any_report_fits_its_budget_and_stays_well_formed(apps, lines, budget, text, unchanged) -> None:
+    markdown = render_markdown(_report(apps, lines, text, unchanged), budget)
     assert size(markdown) <= budget
     assert _well_formed(markdown)
-    full = render_markdown(_report(apps, lines, text), 10**9)
+    full = render_markdown(_report(apps, lines, text, unchanged), 10**9)
     assert ("[!WARNING]" in markdown) == (markdown != full)
 
 
