@@ -13,7 +13,7 @@ import os
 import sys
 
 #: Must equal the commands of ``cmp.cli.main`` (a test checks).
-OUR_COMMANDS = frozenset({"diff", "generate", "render", "validate"})
+OUR_COMMANDS = frozenset({"diff", "explain", "generate", "render", "validate"})
 OUR_FLAGS = frozenset({"--help", "-h", "--version"})
 MARKER = "cmp.alias"
 

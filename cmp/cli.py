@@ -146,6 +146,33 @@ def validate(paths: tuple[str, ...], fmt: str, **options: Any) -> None:
     run_guarded(action)
 
 
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--model", "model", default=None, metavar="NAME", help="Only the model (InferenceService) NAME.")
+@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
+              help="Text for people, JSON for tools (to stdout).")
+@_settings_options
+def explain(path: str, model: str | None, output: str, **options: Any) -> None:
+    """Show the predictor container KServe will build for each model at PATH, and where each arg came from."""
+    from .explain import explain as do_explain
+    from .explain import to_json, to_text
+    from .pipeline import render as do_render
+
+    def action() -> int:
+        result = do_render(path, build_settings(options))
+        emit_problems(result.warnings)
+        views = do_explain(result.units, result.objects)
+        if model is not None:
+            names = sorted(v.name for v in views)
+            views = [v for v in views if v.name == model]
+            if not views:
+                raise UsageError(f"no model {model!r}; models: {', '.join(names) or 'none'}")
+        sys.stdout.write(to_json(views) if output == "json" else to_text(views))
+        return 0
+
+    run_guarded(action)
+
+
 def _with_app(problem: Problem, path: str) -> Problem:
     if problem.file:
         return problem
@@ -166,17 +193,25 @@ def _with_app(problem: Problem, path: str) -> Problem:
 @click.option("--max-size", type=click.IntRange(min=2000), default=65536, show_default=True,
               help="Largest markdown output, in characters (GitHub's comment limit).")
 @click.option("--comment-key", default="", help="Key in the markdown marker, for several comments per PR.")
+@click.option("--param", "parameters", multiple=True, metavar="NAME=VALUE",
+              help="An Argo CD plugin parameter of the Application (repeatable).")
+@click.option("--env", "app_env", multiple=True, metavar="NAME=VALUE",
+              help="An entry of the Application's plugin env, e.g. KSERVE_CMP_NAMESPACE=ml (repeatable).")
 @_settings_options
 def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base: bool, fmt: str, color: str,
-         show_secrets: bool, max_size: int, comment_key: str, **options: Any) -> None:
+         show_secrets: bool, max_size: int, comment_key: str, parameters: tuple[str, ...],
+         app_env: tuple[str, ...], **options: Any) -> None:
     """Show what a change does to the rendered manifests and to each model's pod.
 
     \b
     cmp diff --base REF [--head REF] [PATH...]   apps under PATHs at two git revisions
     cmp diff DIR_A DIR_B                         apps of two directories
+    Settings resolve as in the Argo CD sidecar: --param and --env as the Application's plugin
+    parameters and env, KSERVE_CMP_* variables as the sidecar's env; setting options win.
     Exit status: 0 no change, 1 changes, 2 an error (a head side that does not render, bad usage).
     """
     from .diff.command import DiffRequest, run_diff
+    from .diff.sidecar import diff_settings
 
     def action() -> int:
         if show_secrets and os.environ.get("CI"):
@@ -184,7 +219,8 @@ def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base:
         colour = color == "always" or (color == "auto" and fmt == "text" and sys.stdout.isatty())
         request = DiffRequest(paths, base, head, merge_base, fmt, colour, show_secrets, max_size, comment_key)
         try:
-            text, code = run_diff(request, build_settings(options))
+            settings = diff_settings(options, list(parameters), list(app_env), os.environ)
+            text, code = run_diff(request, settings)
         except CmpError as exc:
             emit_problems(exc.warnings + exc.problems)
             return 2

@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Let kustomizations load remote bases (git/http URLs). Off: such a kustomization is an error."),
     Setting("allow-empty", False, "bool", "Succeed with no output when an app renders zero objects."),
     Setting("max-file-size", 4 * 1024 * 1024, "int", "Largest input file read, in bytes."),
+    Setting("repeatable-flags", "", "string",
+            "Comma-separated flags never de-duplicated, on top of the built-in lists; `RUNTIME:--flag` "
+            "limits one to a runtime."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -78,6 +81,7 @@ class Settings:
     allow_remote_bases: bool = False
     allow_empty: bool = False
     max_file_size: int = 4 * 1024 * 1024
+    repeatable_flags: str = ""
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> "Settings":

@@ -89,5 +89,7 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert run_cli(["diff", str(tmp_path)]).exit_code == 2
     assert run_cli(["diff", "--head", "x", str(tmp_path), str(tmp_path)]).exit_code == 2
     assert run_cli(["diff", str(tmp_path), str(tmp_path / "nope")]).exit_code == 2
+    bad_param = run_cli(["diff", "--param", "namespace", str(tmp_path), str(tmp_path)])
+    assert bad_param.exit_code == 2 and "expected NAME=VALUE" in bad_param.stderr
     refused = run_cli(["diff", "--show-secrets", str(tmp_path), str(tmp_path)], env={"CI": "true"})
     assert refused.exit_code == 2 and "--show-secrets" in refused.stderr

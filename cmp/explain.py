@@ -1,0 +1,232 @@
+"""``cmp explain``: the predictor container KServe will build from the rendered objects.
+
+For every model of a render this assembles ``kserve-container`` the way the KServe controller
+does (:func:`cmp.kserve.merge.assemble_predictor_container`: runtime container merged with
+``spec.predictor.model``, args concatenated, placeholders filled, image tag rewritten) after the
+admission webhook's defaults, and says where every argument came from: the runtime, a line of
+an input file, or a kserve-cmp rule. The runtime is the one the InferenceService names (looked up
+among the rendered objects, then the built-in catalog) or, when it names none, the one KServe
+would auto-select there.
+
+Transforms that write arguments describe them in ``unit.facts[FACT_ARGS]`` (an
+:class:`ArgsFact`); arguments nobody described are attributed to the object that carries them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from . import catalog
+from .kserve import select
+from .kserve.merge import AssemblyError, assemble_predictor_container, kserve_container
+from .kserve.placeholders import PlaceholderError
+from .unit import Unit
+
+FACT_ARGS = "predictor_args"
+MODEL_FORMAT_ANNOTATION = "modelFormat"
+RUNTIME = "runtime"
+OVERLAY = "overlay"
+ISVC = "isvc"
+RULE = "rule"
+#: Container fields shown in the text view, in this order.
+TEXT_FIELDS = ("image", "command", "args", "env", "ports", "resources")
+
+
+@dataclass(frozen=True)
+class ArgSource:
+    """One argument of the effective list and where it came from."""
+
+    arg: str
+    kind: str  # runtime | overlay | isvc | rule
+    source: str  # "runtime kserve-vllmserver", "overlays/x/model.yaml:12", a rule name
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A runtime argument the merge dropped, and the input that replaced or removed it."""
+
+    arg: str
+    source: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ArgsFact:
+    """What a transform wrote into a runtime container's args: the tokens and their sources."""
+
+    runtime: str  # name of the runtime object holding the tokens
+    tokens: tuple[str, ...]
+    sources: tuple[ArgSource, ...]
+    replaced: tuple[Replaced, ...] = ()
+
+
+@dataclass
+class ModelView:
+    """One model's predictor container as KServe will assemble it."""
+
+    name: str
+    namespace: str | None
+    source: str
+    runtime: str | None
+    runtime_kind: str | None
+    runtime_from: str
+    container: dict | None
+    args: list[ArgSource] = field(default_factory=list)
+    replaced: list[Replaced] = field(default_factory=list)
+    note: str | None = None
+
+
+def explain(units: list[Unit], objects: list[dict]) -> list[ModelView]:
+    """A view per unit, sorted by namespace and name."""
+    views = [explain_unit(u, objects) for u in units]
+    return sorted(views, key=lambda v: (v.namespace or "", v.name))
+
+
+def explain_unit(unit: Unit, objects: list[dict]) -> ModelView:
+    """The assembled predictor container of one unit, with the origin of every argument."""
+    isvc = admitted(unit.isvc)
+    runtime, found_in = find_runtime(isvc, objects)
+    meta = unit.isvc.get("metadata") or {}
+    view = ModelView(
+        name=meta.get("name", ""),
+        namespace=meta.get("namespace"),
+        source=unit.where(()),
+        runtime=(runtime or {}).get("metadata", {}).get("name") or _model(isvc).get("runtime"),
+        runtime_kind=(runtime or {}).get("kind"),
+        runtime_from=found_in,
+        container=None,
+    )
+    if runtime is None:
+        view.note = "runtime not in the inputs or the catalog (installed on the cluster?): container unknown"
+        return view
+    try:
+        view.container = assemble_predictor_container(runtime, isvc)
+    except (AssemblyError, PlaceholderError) as exc:
+        view.note = f"KServe cannot assemble the container: {exc}"
+        return view
+    view.args, view.replaced = arg_sources(unit, runtime, view.container.get("args") or [])
+    return view
+
+
+def admitted(isvc: Mapping) -> dict:
+    """The InferenceService after the admission webhook's defaults that reach the container."""
+    meta = dict(isvc.get("metadata") or {})
+    fmt = (_model(isvc).get("modelFormat") or {}).get("name")
+    annotations = dict(meta.get("annotations") or {})
+    if fmt and MODEL_FORMAT_ANNOTATION not in annotations:
+        annotations[MODEL_FORMAT_ANNOTATION] = fmt
+    meta["annotations"] = annotations
+    return {**isvc, "metadata": meta}
+
+
+def find_runtime(isvc: Mapping, objects: list[dict]) -> tuple[dict | None, str]:
+    """(runtime, "rendered" | "catalog" | "auto-selected ..."): what KServe will use."""
+    namespace = (isvc.get("metadata") or {}).get("namespace")
+    namespaced = [o for o in objects if o.get("kind") == "ServingRuntime"
+                  and (o.get("metadata") or {}).get("namespace") == namespace]
+    cluster = [o for o in objects if o.get("kind") == "ClusterServingRuntime"]
+    name = _model(isvc).get("runtime")
+    if name:
+        for candidate in namespaced + cluster:
+            if candidate["metadata"].get("name") == name:
+                return candidate, "rendered"
+        found = catalog.get_runtime(name)
+        return found, "catalog" if found else ""
+    names = {o["metadata"].get("name") for o in cluster}
+    cluster += [catalog.get_runtime(n) for n in catalog.catalog_names() if n not in names]
+    chosen = select.select_runtime(isvc, namespaced, cluster)
+    return (dict(chosen), "auto-selected") if chosen is not None else (None, "")
+
+
+def arg_sources(unit: Unit, runtime: dict, args: list[str]) -> tuple[list[ArgSource], list[Replaced]]:
+    """Sources of the assembled ``args`` (runtime tokens first, then the ISVC's), aligned by index."""
+    runtime_tokens = list(kserve_container(runtime).get("args") or [])
+    fact = unit.facts.get(FACT_ARGS)
+    name = runtime["metadata"].get("name", "")
+    if isinstance(fact, ArgsFact) and fact.runtime == name and list(fact.tokens) == runtime_tokens:
+        head, replaced = list(fact.sources), list(fact.replaced)
+    else:
+        head, replaced = [ArgSource(t, RUNTIME, f"runtime {name}") for t in runtime_tokens], []
+    isvc_tokens = _model(unit.isvc).get("args") or []
+    tail = [ArgSource(t, ISVC, unit.where(("spec", "predictor", "model", "args", i))
+                      if unit.deployment is None else f"InferenceService {unit.name}")
+            for i, t in enumerate(isvc_tokens)]
+    sources = head + tail
+    return [ArgSource(arg, s.kind, s.source) for arg, s in zip(args, sources)], replaced
+
+
+def to_json(views: list[ModelView]) -> str:
+    """The views as a JSON document (``{"models": [...]}``), keys sorted."""
+    return json.dumps({"models": [asdict(v) for v in views]}, indent=2, sort_keys=True) + "\n"
+
+
+def to_text(views: list[ModelView]) -> str:
+    """The views as indented text: one block per model."""
+    return "\n".join(_text_block(v) for v in views)
+
+
+def _text_block(view: ModelView) -> str:
+    """One model's block of the text view."""
+    where = f"{view.namespace}/{view.name}" if view.namespace else view.name
+    lines = [f"{where}  ({view.source})"]
+    kind = view.runtime_kind or "runtime"
+    lines.append(f"  runtime: {kind} {view.runtime} ({view.runtime_from or 'not found'})")
+    if view.note:
+        lines.append(f"  note: {view.note}")
+    container = view.container or {}
+    for name in TEXT_FIELDS:
+        if name == "args":
+            lines.extend(_text_args(view))
+        elif container.get(name):
+            lines.extend(_text_field(name, container[name]))
+    if view.replaced:
+        lines.append("  replaced runtime args:")
+        lines.extend(f"    {r.arg}  ({r.source}; replaced by {r.by})" for r in view.replaced)
+    return "\n".join(lines) + "\n"
+
+
+def _text_args(view: ModelView) -> list[str]:
+    """The args lines: each argument and its source, aligned."""
+    if not view.args:
+        return []
+    width = max(len(a.arg) for a in view.args if "\n" not in a.arg) if any(
+        "\n" not in a.arg for a in view.args) else 0
+    lines = ["  args:"]
+    for a in view.args:
+        text = json.dumps(a.arg) if "\n" in a.arg else a.arg.ljust(width)
+        lines.append(f"    {text}  <- {a.source}")
+    return lines
+
+
+def _text_field(name: str, value: object) -> list[str]:
+    """One container field as text: scalars inline, lists one item per line."""
+    if isinstance(value, str):
+        return [f"  {name}: {value}"]
+    if name == "env":
+        return [f"  {name}:"] + [f"    {_env_text(e)}" for e in value]
+    if isinstance(value, list):
+        return [f"  {name}:"] + [f"    {_compact(v)}" for v in value]
+    if isinstance(value, Mapping):
+        return [f"  {name}:"] + [f"    {k}: {_compact(v)}" for k, v in sorted(value.items())]
+    return [f"  {name}: {value}"]
+
+
+def _env_text(entry: Mapping) -> str:
+    """``NAME=value`` or ``NAME from {...}``."""
+    if "valueFrom" in entry:
+        return f"{entry.get('name')} from {_compact(entry['valueFrom'])}"
+    return f"{entry.get('name')}={entry.get('value', '')}"
+
+
+def _compact(value: object) -> str:
+    """A value on one line: strings as they are, the rest as sorted JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _model(isvc: Mapping) -> Mapping:
+    """``spec.predictor.model`` (empty when absent)."""
+    return ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}

@@ -1,0 +1,365 @@
+"""Arguments: overlay flags override the runtime's, one copy each, in a derived runtime.
+
+KServe concatenates the runtime container's args with the InferenceService's, so a flag set in
+both reaches the server twice. This transform computes the effective list itself (the runtime's
+args with every flag the overlay sets replaced, then the overlay's new flags: see
+:func:`cmp.kserve.flags.merge_args`), writes it into the unit's derived ServingRuntime and puts
+no args on the InferenceService, so KServe's append yields exactly that list on every version.
+
+* ModelDeployments: ``spec.model.args`` (a list, or a mapping where ``null`` removes a runtime
+  flag and ``true`` is a bare flag). A derived runtime is emitted only when the effective args
+  differ from the base runtime's.
+* Raw InferenceServices: ``spec.predictor.model.args`` get the same treatment when they collide
+  with the runtime's (the named runtime, or the one KServe would auto-select, from the inputs or
+  the catalog). An unknown runtime leaves the InferenceService unchanged, with a warning.
+* Annotation ``kserve-cmp.io/args-merge: append`` keeps KServe's own behaviour (args on the
+  InferenceService, appended by KServe).
+* Consequences: literal ``{{`` in the overlay's args is escaped for KServe's template pass; a
+  changed port flag moves the container's ports and probe ports; an overlay request above the
+  runtime's limit raises the limit (an overlay limit below the runtime's request lowers the
+  request); the same flag twice within one source is an error naming both places.
+"""
+
+from __future__ import annotations
+
+from ..derive import ensure_derived_runtime, runtime_container
+from ..expand import auto_select, lookup_runtime
+from ..explain import FACT_ARGS, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
+from ..kserve import flags
+from ..kserve.flags import FlagError, FlagRules, MergeResult, Origin
+from ..kserve.placeholders import PlaceholderError, escape_literal_braces
+from ..kserve.ports import (
+    METRICS_PORT_ANNOTATION,
+    default_ports,
+    port_changes,
+    rewrite_metrics_port,
+    rewrite_ports,
+)
+from ..kserve.resources import conflicts, merged_resources
+from ..source.yamlio import format_path
+from ..unit import RenderContext, Unit
+
+NAME = "args"
+ORDER = 0
+
+MERGE_ANNOTATION = "kserve-cmp.io/args-merge"
+OVERRIDE, APPEND = "override", "append"
+#: Runtime annotation: more repeatable flags for that runtime (comma-separated).
+REPEATABLE_ANNOTATION = "kserve-cmp.io/repeatable-flags"
+
+_MD_ARGS = ("spec", "model", "args")
+_ISVC_ARGS = ("spec", "predictor", "model", "args")
+
+
+def apply(unit: Unit, ctx: RenderContext) -> None:
+    """Merge the unit's args into its runtime's (or leave them to KServe when asked to)."""
+    mode = merge_mode(unit, ctx)
+    if mode is None:
+        return
+    if unit.deployment is not None:
+        if mode == APPEND:
+            _append_on_isvc(unit, ctx)
+        else:
+            _override_deployment(unit, ctx)
+        _reconcile_resources(unit, ctx)
+    elif mode == OVERRIDE:
+        _override_raw(unit, ctx)
+
+
+def merge_mode(unit: Unit, ctx: RenderContext) -> str | None:
+    """The unit's ``kserve-cmp.io/args-merge`` mode (default override); None when invalid."""
+    value = ((unit.isvc.get("metadata") or {}).get("annotations") or {}).get(MERGE_ANNOTATION, OVERRIDE)
+    if value in (OVERRIDE, APPEND):
+        return value
+    ctx.add(unit.problem(("metadata", "annotations", MERGE_ANNOTATION),
+                         f"must be {OVERRIDE} or {APPEND}; got {value!r}", rule=NAME))
+    return None
+
+
+def rules_for(runtime: dict, repeatable_setting: str) -> FlagRules:
+    """Flag rules of a runtime: built-in, plus the setting's and the runtime annotation's flags."""
+    name = (runtime.get("metadata") or {}).get("name") or ""
+    annotation = ((runtime.get("metadata") or {}).get("annotations") or {}).get(REPEATABLE_ANNOTATION, "")
+    extra = []
+    for item in f"{repeatable_setting},{annotation}".split(","):
+        scope, _, flag = item.strip().rpartition(":")
+        if flag and scope in ("", name):
+            extra.append(flag)
+    return flags.flag_rules_for(runtime).with_repeatable(extra)
+
+
+def overlay_tokens(args: list[str] | dict) -> list[str]:
+    """The command-line tokens of an overlay's args (list as is, mapping expanded)."""
+    if isinstance(args, dict):
+        return [t for key, value in args.items() for t in flags.overlay_map_tokens(str(key), value)]
+    return list(args)
+
+
+def _append_on_isvc(unit: Unit, ctx: RenderContext) -> None:
+    """``args-merge: append``: the overlay's args on the InferenceService, for KServe to append."""
+    args = unit.deployment.model.args
+    if not args:
+        return
+    try:
+        tokens = [escape_literal_braces(t) for t in overlay_tokens(args)]
+    except FlagError as exc:
+        ctx.add(unit.problem(_MD_ARGS, str(exc), rule=NAME))
+        return
+    unit.predictor.setdefault("model", {})["args"] = tokens
+    ctx.provenance.record(unit.isvc, "spec.predictor.model.args", tokens, unit.where(_MD_ARGS),
+                          f"{MERGE_ANNOTATION}: {APPEND}")
+
+
+def _override_deployment(unit: Unit, ctx: RenderContext) -> None:
+    """A ModelDeployment's args merged into a derived runtime."""
+    args = unit.deployment.model.args
+    base = unit.base_runtime
+    if not args or base is None:
+        return
+    container = runtime_container(base)
+    if container is None:
+        ctx.add(unit.problem(("spec", "runtime"), f"runtime {_name(base)} has no container named "
+                                                  "kserve-container", rule=NAME))
+        return
+    rules = rules_for(base, ctx.settings.repeatable_flags)
+    meta = admitted(unit.isvc)["metadata"]
+    if _deployment_duplicates(unit, ctx, args, rules, meta):
+        return
+    base_args = _base_args(base)
+    result = _merge(unit, ctx, base, args, rules, meta, _MD_ARGS)
+    if result is None or result.args == base_args:
+        return
+    if not base_args and not container.get("command"):
+        ctx.add(unit.problem(_MD_ARGS, f"runtime {_name(base)} sets neither command nor args: these "
+                                       "args replace the image's default command", rule=NAME, level="warning"))
+    _write(unit, ctx, base_args, result, rules, meta, _MD_ARGS)
+
+
+def _override_raw(unit: Unit, ctx: RenderContext) -> None:
+    """A raw InferenceService whose args collide with its runtime's: merged into a derived runtime."""
+    model = _raw_model(unit.isvc)
+    args = model.get("args")
+    if not args or not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        return
+    base, found_in, wanted = _raw_runtime(unit, ctx)
+    if base is None:
+        ctx.add(unit.problem(_ISVC_ARGS, f"runtime {wanted} is not in the inputs or the catalog (installed "
+                                         "on the cluster?): passed through unchanged, KServe will append "
+                                         "its args to the runtime's", rule=NAME, level="warning"))
+        return
+    container = runtime_container(base)
+    if container is None:
+        return
+    rules = rules_for(base, ctx.settings.repeatable_flags)
+    meta = admitted(unit.isvc)["metadata"]
+    if _list_duplicates(unit, ctx, args, rules, meta, _ISVC_ARGS):
+        return
+    base_args = _base_args(base)
+    result = _merge(unit, ctx, base, args, rules, meta, _ISVC_ARGS)
+    if result is None or result.args == base_args + args:
+        return
+    unit.base_runtime, unit.base_from = base, found_in
+    del model["args"]
+    _write(unit, ctx, base_args, result, rules, meta, _ISVC_ARGS)
+
+
+def _raw_runtime(unit: Unit, ctx: RenderContext) -> tuple[dict | None, str, str]:
+    """(runtime, "inputs" | "catalog", what was looked for) for a raw InferenceService."""
+    namespace = unit.namespace or ctx.settings.namespace or None
+    model = _raw_model(unit.isvc)
+    name = model.get("runtime")
+    if name:
+        base, found_in = lookup_runtime(str(name), namespace, ctx)
+        return base, found_in, repr(name)
+    fmt = model.get("modelFormat") or {}
+    if not isinstance(fmt, dict) or not fmt.get("name"):
+        return None, "", "(none named, no modelFormat to auto-select by)"
+    base, found_in = auto_select(unit.isvc, namespace, ctx)
+    return base, found_in, f"for model format {fmt['name']!r}"
+
+
+def _raw_model(isvc: dict) -> dict:
+    """``spec.predictor.model`` of an input InferenceService, empty when any level is not a mapping."""
+    value: object = isvc
+    for key in ("spec", "predictor", "model"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _merge(unit: Unit, ctx: RenderContext, base: dict, overlay: list[str] | dict, rules: FlagRules,
+           meta: dict, where: tuple) -> MergeResult | None:
+    """The merge, or None after reporting why it cannot be done."""
+    try:
+        result = flags.merge_args(_base_args(base), overlay, normalize_underscores=rules.normalize_underscores,
+                                  repeatable=rules.repeatable, meta=meta)
+    except (FlagError, PlaceholderError) as exc:
+        ctx.add(unit.problem(where, str(exc), rule=NAME))
+        return None
+    if _runtime_duplicates(unit, ctx, base, result, rules, meta):
+        return None
+    return result
+
+
+def _write(unit: Unit, ctx: RenderContext, base_args: list[str], result: MergeResult, rules: FlagRules,
+           meta: dict, where: tuple) -> None:
+    """Put the effective args into the derived runtime; move ports; describe it for explain."""
+    base_name = _name(unit.base_runtime)
+    runtime = ensure_derived_runtime(unit, ctx, NAME)
+    index, container = _kserve_container(runtime)
+    tokens = [escape_literal_braces(t) if o.source == flags.OVERLAY else t
+              for t, o in zip(result.args, result.origins)]
+    container["args"] = tokens
+    kind = OVERLAY if unit.deployment is not None else ISVC
+    sources = tuple(ArgSource(t, RUNTIME, f"runtime {base_name}") if o.source == flags.RUNTIME
+                    else ArgSource(t, kind, _origin_where(unit, o, where))
+                    for t, o in zip(tokens, result.origins))
+    replaced = tuple(Replaced(" ".join(r.arg.tokens), f"runtime {base_name}", _origin_where(unit, r.by, where))
+                     for r in result.removed)
+    unit.facts[FACT_ARGS] = ArgsFact(_name(runtime), tuple(tokens), sources, replaced)
+    ctx.provenance.record(runtime, f"spec.containers[{index}].args", tokens, unit.where(where),
+                          "runtime args with the overlay's flags replacing the runtime's")
+    server = flags.server_type(unit.base_runtime)
+    changes = port_changes(base_args, result.args, rules, meta, default_ports(server, rules))
+    if changes:
+        _move_ports(unit, ctx, runtime, index, changes, where)
+
+
+def _move_ports(unit: Unit, ctx: RenderContext, runtime: dict, index: int, changes: dict[int, int],
+                where: tuple) -> None:
+    """Move ports and probe ports of the derived runtime (and of the ISVC's own fields) to ``changes``."""
+    rule = "ports follow the port flag"
+    source = unit.where(where)
+    for path in rewrite_ports(runtime["spec"]["containers"][index], changes):
+        ctx.provenance.record(runtime, f"spec.containers[{index}].{path}", changes, source, rule)
+    for path in rewrite_ports(_raw_model(unit.isvc), changes, declare=False):
+        ctx.provenance.record(unit.isvc, f"spec.predictor.model.{path}", changes, source, rule)
+    annotations = runtime["spec"].get("annotations") or {}
+    if rewrite_metrics_port(annotations, changes):
+        ctx.provenance.record(runtime, f"spec.annotations.{METRICS_PORT_ANNOTATION}",
+                              annotations[METRICS_PORT_ANNOTATION], source, rule)
+
+
+def _deployment_duplicates(unit: Unit, ctx: RenderContext, args: list[str] | dict, rules: FlagRules,
+                           meta: dict) -> bool:
+    """Report a flag set twice in ``spec.model.args``; True when one was."""
+    if isinstance(args, list):
+        return _list_duplicates(unit, ctx, args, rules, meta, _MD_ARGS)
+    seen: dict[str, str] = {}
+    found = False
+    for key in args:
+        try:
+            parsed = flags.parse_args([_spelled(key)], normalize_underscores=rules.normalize_underscores,
+                                      repeatable=rules.repeatable, meta=meta)[0]
+        except PlaceholderError as exc:
+            ctx.add(unit.problem(_MD_ARGS + (key,), str(exc), rule=NAME))
+            return True
+        if parsed.key is None or parsed.repeatable:
+            continue
+        if parsed.key in seen:
+            found = True
+            first = seen[parsed.key]
+            ctx.add(unit.problem(_MD_ARGS + (key,), _twice(_MD_ARGS, (_spelled(first), unit.where(_MD_ARGS + (first,))),
+                                                           (_spelled(key), unit.where(_MD_ARGS + (key,)))),
+                                 rule=NAME))
+        else:
+            seen[parsed.key] = key
+    return found
+
+
+def _list_duplicates(unit: Unit, ctx: RenderContext, args: list[str], rules: FlagRules, meta: dict,
+                     where: tuple) -> bool:
+    """Report a flag set twice in one args list of the unit's input; True when one was."""
+    try:
+        pairs = flags.find_duplicates(args, normalize_underscores=rules.normalize_underscores,
+                                      repeatable=rules.repeatable, meta=meta)
+    except PlaceholderError as exc:
+        ctx.add(unit.problem(where, str(exc), rule=NAME))
+        return True
+    for first, later in pairs:
+        ctx.add(unit.problem(where + (later.index,), _twice(where, (_flag(first), unit.where(where + (first.index,))),
+                                                            (_flag(later), unit.where(where + (later.index,)))),
+                             rule=NAME))
+    return bool(pairs)
+
+
+def _runtime_duplicates(unit: Unit, ctx: RenderContext, base: dict, result: MergeResult, rules: FlagRules,
+                        meta: dict) -> bool:
+    """Report a runtime flag set twice that survives the merge; True when one does."""
+    pairs = flags.find_duplicates(result.args, normalize_underscores=rules.normalize_underscores,
+                                  repeatable=rules.repeatable, meta=meta)
+    runtime_pairs = [(a, b) for a, b in pairs if result.origins[a.index].source == flags.RUNTIME
+                     and result.origins[b.index].source == flags.RUNTIME]
+    for first, later in runtime_pairs:
+        ctx.add(unit.problem(("spec", "runtime") if unit.deployment is not None else _ISVC_ARGS,
+                             f"runtime {_name(base)} sets {_flag(later)} twice ({' '.join(first.tokens)} and "
+                             f"{' '.join(later.tokens)}); mark it repeatable or fix the runtime", rule=NAME))
+    return bool(runtime_pairs)
+
+
+def _reconcile_resources(unit: Unit, ctx: RenderContext) -> None:
+    """Keep requests <= limits after KServe's per-key merge with the runtime's resources."""
+    own = unit.deployment.model.resources
+    model = unit.predictor.get("model") or {}
+    if not own or unit.base_runtime is None or not isinstance(model.get("resources"), dict):
+        return
+    path = ("spec", "model", "resources")
+    clashes = conflicts(own)
+    for c in clashes:
+        ctx.add(unit.problem(path + ("requests", c.resource), f"request {c.request} is above the limit "
+                             f"{c.limit} set at {unit.where(path + ('limits', c.resource))}", rule=NAME))
+    if clashes:
+        return
+    base = runtime_container(unit.base_runtime) or {}
+    resources = model["resources"]
+    for c in conflicts(merged_resources(base.get("resources"), resources)):
+        if c.resource in (own.get("requests") or {}):
+            resources.setdefault("limits", {})[c.resource] = c.request
+            ctx.provenance.record(unit.isvc, f"spec.predictor.model.resources.limits.{c.resource}", c.request,
+                                  unit.where(path + ("requests", c.resource)),
+                                  f"limit raised to the request (runtime {_name(unit.base_runtime)} "
+                                  f"limits it to {c.limit})")
+        elif c.resource in (own.get("limits") or {}):
+            resources.setdefault("requests", {})[c.resource] = c.limit
+            ctx.provenance.record(unit.isvc, f"spec.predictor.model.resources.requests.{c.resource}", c.limit,
+                                  unit.where(path + ("limits", c.resource)),
+                                  f"request lowered to the limit (runtime {_name(unit.base_runtime)} "
+                                  f"requests {c.request})")
+
+
+def _base_args(runtime: dict) -> list[str]:
+    """The args of a runtime's ``kserve-container``."""
+    return list((runtime_container(runtime) or {}).get("args") or [])
+
+
+def _origin_where(unit: Unit, origin: Origin, where: tuple) -> str:
+    """``file:line`` of the overlay item an origin points at."""
+    return unit.where(where + ((origin.key,) if origin.key is not None else (origin.index,)))
+
+
+def _kserve_container(runtime: dict) -> tuple[int, dict]:
+    """(index, container) of the runtime's ``kserve-container``."""
+    for i, container in enumerate(runtime["spec"]["containers"]):
+        if container.get("name") == "kserve-container":
+            return i, container
+    raise ValueError(f"runtime {_name(runtime)} has no kserve-container")  # callers checked
+
+
+def _twice(where: tuple, first: tuple[str, str], later: tuple[str, str]) -> str:
+    """The duplicate-flag message: both spellings, both places (``file:line``)."""
+    return (f"flag set twice in {format_path(where)}: {first[0]} at {first[1]} and {later[0]} at {later[1]} "
+            "(one value per flag; list it in the repeatable-flags setting if the program accepts repeats)")
+
+
+def _spelled(key: object) -> str:
+    """A mapping key as the flag it stands for."""
+    return str(key) if str(key).startswith("-") else f"--{key}"
+
+
+def _flag(arg: flags.Arg) -> str:
+    """The flag as written (without its value)."""
+    return arg.tokens[0].partition("=")[0]
+
+
+def _name(obj: dict | None) -> str:
+    """``metadata.name`` of an object."""
+    return ((obj or {}).get("metadata") or {}).get("name") or ""

@@ -1,0 +1,104 @@
+"""``cmp explain``: the container KServe assembles, and where each argument came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cmp.explain import ISVC, OVERLAY, RUNTIME, admitted, explain, find_runtime, to_json, to_text
+from cmp.pipeline import render_docs
+from cmp.settings import Settings
+from cmp.source.yamlio import load_stream
+from helpers import run_cli
+
+MD = """apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: llama, namespace: llm}
+spec:
+  runtime: kserve-vllmserver
+  model:
+    format: vLLM
+    storageUri: hf://a/b
+    args:
+      - --port=9000
+      - --chat-template={{ m }}
+"""
+
+
+def views_of(text: str):
+    result = render_docs(load_stream(text, "app.yaml"), Settings())
+    return explain(result.units, result.objects)
+
+
+def test_container_is_assembled_with_placeholders_filled_and_origins():
+    (view,) = views_of(MD)
+    assert view.runtime == "llama-kserve-vllmserver" and view.runtime_from == "rendered"
+    assert view.container["args"] == ["--served-model-name=llama", "--model=/mnt/models", "--port=9000",
+                                      "--chat-template={{ m }}"]
+    assert [(a.kind, a.source) for a in view.args] == [
+        (RUNTIME, "runtime kserve-vllmserver"), (RUNTIME, "runtime kserve-vllmserver"),
+        (OVERLAY, "app.yaml:10"), (OVERLAY, "app.yaml:11")]
+    assert [(r.arg, r.by) for r in view.replaced] == [("--port=8080", "app.yaml:10")]
+    assert view.container["readinessProbe"]["httpGet"]["port"] == 9000
+    assert {"name": "INFERENCE_SERVICE_NAME", "value": "llama"} in view.container["env"]
+    assert view.container["image"] == "vllm/vllm-openai-cpu:v0.20.0"  # no GPU limit: KServe's -cpu image
+
+
+def test_runtime_patched_after_the_merge_falls_back_to_the_runtime_as_source():
+    text = MD + """  runtimePatches:
+    - {op: add, path: /spec/containers/0/args/-, value: --seed=1}
+"""
+    (view,) = views_of(text)
+    assert view.args[-1].arg == "--seed=1"
+    assert {a.source for a in view.args} == {"runtime llama-kserve-vllmserver"}
+
+
+def test_raw_isvc_args_are_attributed_to_their_lines():
+    text = """apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: iris}
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      args: [--workers=2]
+"""
+    (view,) = views_of(text)
+    assert view.runtime == "kserve-sklearnserver" and view.runtime_from == "auto-selected"
+    assert (view.args[-1].arg, view.args[-1].kind, view.args[-1].source) == ("--workers=2", ISVC, "app.yaml:8")
+
+
+def test_unknown_runtime_gives_a_note_and_no_container():
+    text = """apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: x}
+spec:
+  predictor:
+    model: {runtime: on-cluster, modelFormat: {name: custom}}
+"""
+    (view,) = views_of(text)
+    assert view.container is None and "installed on the cluster" in view.note
+    assert "note: runtime not in the inputs" in to_text([view])
+
+
+def test_admitted_adds_the_model_format_annotation_for_placeholders():
+    isvc = {"metadata": {"name": "a"}, "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}}}}}
+    assert admitted(isvc)["metadata"]["annotations"] == {"modelFormat": "sklearn"}
+    runtime, found = find_runtime({**isvc, "spec": {"predictor": {"model": {
+        "runtime": "kserve-predictiveserver", "modelFormat": {"name": "sklearn"}}}}}, [])
+    assert found == "catalog" and runtime["metadata"]["name"] == "kserve-predictiveserver"
+
+
+def test_json_output_round_trips():
+    views = views_of(MD)
+    data = json.loads(to_json(views))
+    assert data["models"][0]["container"]["args"] == views[0].container["args"]
+
+
+def test_cli_model_filter_and_unknown_model(tmp_path: Path):
+    (tmp_path / "model.yaml").write_text(MD)
+    ok = run_cli(["explain", str(tmp_path), "--model", "llama", "--output", "json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["models"][0]["name"] == "llama"
+    missing = run_cli(["explain", str(tmp_path), "--model", "nope"])
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert "no model 'nope'; models: llama" in missing.stderr
