@@ -49,8 +49,11 @@ class Command:
         return " ".join(a if a and not re.search(r"\s", a) else repr(a) for a in self.argv)
 
     def run(self) -> subprocess.CompletedProcess:
-        proc = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            proc = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:  # missing or not executable: a setup problem, not a bug
+            raise ToolError(f"cannot run {self.argv[0]!r}: {exc.strerror} (setting kustomize)") from None
         try:
             out, err = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:

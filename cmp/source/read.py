@@ -11,7 +11,7 @@ import os
 
 from ..problems import CmpError, Problem, UsageError
 from ..settings import Settings
-from . import kustomize
+from . import confine, kustomize
 from .yamlio import Doc, load_stream
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -25,6 +25,7 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     if not os.path.isdir(path):
         raise UsageError(f"{path}: no such directory")
     if kustomize.kustomization_file(path):
+        _check_confined(path)
         docs = kustomize.build(path, display_root=_display_root(path), binary=settings.kustomize,
                                timeout=settings.kustomize_timeout, allow_remote=settings.allow_remote_bases)
         return _objects(docs)
@@ -36,13 +37,22 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     return _objects(docs)
 
 
+def _check_confined(path: str) -> None:
+    """Refuse, before kustomize runs, what would let the build reach outside the repository."""
+    app = os.path.realpath(path)
+    problems = confine.check_tree(app, confine.find_repo_root(app), _display_root(path))
+    if problems:
+        raise CmpError(problems)
+
+
 def _display_root(path: str) -> str:
     norm = os.path.normpath(path)
     return "" if norm == "." else norm
 
 
 def _is_file(path: str) -> bool:
-    return os.path.isfile(path) or os.path.islink(path)
+    """Anything but a directory: FIFOs, sockets and devices then fail as "not a regular file"."""
+    return os.path.islink(path) or not os.path.isdir(path)
 
 
 def read_file(path: str, shown: str, root: str, max_size: int) -> list[Doc]:
