@@ -17,7 +17,7 @@ from .settings import Settings
 from .source.read import read_app
 from .source.yamlio import Doc, dump_stream, format_path
 from .spec import deployment, profile
-from .transforms import PROFILE_SECTIONS, SUPPORTED_SECTIONS, run_all
+from .transforms import PROFILE_SECTIONS, SUPPORTED_SECTIONS, cluster_objects, run_all
 from .unit import RenderContext, Unit
 
 OUR_GROUP = deployment.API_GROUP
@@ -65,8 +65,10 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     units.extend(raw_units)
     ctx.problems.raise_if_errors()
     run_all(units, ctx)
+    cluster = cluster_objects(ctx)
     ctx.problems.raise_if_errors()
     located = [(o, u.source, u) for u in units for o in u.objects()] + [(d.obj, d, None) for d in passthrough]
+    located += [(obj, doc, None) for obj, doc in cluster]
     _check_duplicates(located, ctx.problems)
     _validate(located, ctx.problems, ctx.provenance)
     ctx.problems.raise_if_errors()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ..source.yamlio import Doc
 from ..unit import RenderContext, Unit
-from . import args, health, patches, scaling, storage
+from . import health, patches, scaling, storage
 
 #: Every transform module, by name; ``ORDER`` decides when each runs.
-TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (args, health, patches, scaling, storage)}
+TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (health, patches, scaling, storage)}
 
 #: Sections of ModelDeployment.spec that some transform implements.
 SUPPORTED_SECTIONS: frozenset[str] = frozenset(
@@ -40,3 +41,11 @@ def run_all(units: list[Unit], ctx: RenderContext) -> None:
         for unit in units:
             if unit.isvc.get("kind") in kinds:
                 transform.apply(unit, ctx)
+
+
+def cluster_objects(ctx: RenderContext) -> list[tuple[dict, Doc]]:
+    """Cluster-wide objects rendered from the cluster profile, with the document each comes from.
+
+    A transform module contributes by defining ``cluster_objects(ctx)``.
+    """
+    return [item for m in ordered() if hasattr(m, "cluster_objects") for item in m.cluster_objects(ctx)]
