@@ -251,3 +251,15 @@ def test_cluster_objects_policy_and_no_profile() -> None:
 def test_image_pinning(image: str, problem: str | None) -> None:
     found = storage.image_problem(image)
     assert (found is None) if problem is None else (problem in found)
+
+
+def test_the_cluster_profile_carries_what_the_transform_reads() -> None:
+    from cmp.spec import profile as cluster_profile
+    from cmp.transforms import PROFILE_SECTIONS
+
+    text = PROFILE.replace("spec:\n", "spec:\n  kserve: {version: v0.20.1}\n", 1)
+    parsed, problems = cluster_profile.parse(load_stream(text, "profile.yaml")[0], PROFILE_SECTIONS)
+    assert problems == [] and parsed is not None
+    ctx = RenderContext(settings=Settings(), profile=parsed)
+    assert storage.kserve_version_text(ctx) == "v0.20.1"
+    assert storage.profile_defaults(ctx).min_memory == "2Gi"
