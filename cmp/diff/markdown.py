@@ -68,7 +68,7 @@ class Block:
 
 def render_markdown(report: DiffReport, max_size: int = MAX_SIZE, key: str = "") -> str:
     """The comment body; never longer than ``max_size`` (at least :data:`RESERVE` * 2)."""
-    header, footer = _header(report, key), _footer(report)
+    header, footer = _header(report, key), _footer(report, min(FOOTER_NAMES, max_size // 4))
     apps = [a for a in report.apps if a.changed]
     body, shown, complete = _fit(apps, max_size - size(header) - size(footer) - RESERVE)
     total = sum(len(_blocks(a)) for a in apps)
@@ -129,13 +129,13 @@ def _notice(max_size: int, shown: int, total: int) -> str:
             f"sections are shown whole. Run `cmp diff` locally for the whole diff.\n\n")
 
 
-def _footer(report: DiffReport) -> str:
-    """The apps without changes: named while the list is short, else counted."""
+def _footer(report: DiffReport, longest: int) -> str:
+    """The apps without changes: named while that takes at most ``longest``, else counted."""
     unchanged = [a.path for a in report.apps if not a.changed]
     if not unchanged:
         return ""
     names = f"Unchanged: {', '.join(code(p) for p in unchanged)}\n"
-    return names if size(names) <= FOOTER_NAMES else f"Unchanged: {len(unchanged)} apps.\n"
+    return names if size(names) <= longest else f"Unchanged: {len(unchanged)} apps.\n"
 
 
 def _app_frame(app: AppDiff, expanded: bool) -> tuple[str, str]:
