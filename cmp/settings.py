@@ -8,8 +8,11 @@ module only knows the table and how to turn strings into typed values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
+
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,11 @@ def parse_value(setting: Setting, raw: Any) -> Any:
         if value <= 0:
             raise ValueError(f"{setting.name}: must be positive, got {value}")
         return value
-    return str(raw)
+    text = str(raw)
+    if setting.name == "namespace" and text and not _NAMESPACE.match(text):
+        raise ValueError(f"namespace: {text!r} is not a valid namespace name (RFC 1123 label: at most 63 "
+                         f"lower-case letters, digits and '-', starting and ending with a letter or digit)")
+    return text
 
 
 @dataclass(frozen=True)
