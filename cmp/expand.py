@@ -38,6 +38,8 @@ def expand(md: ModelDeployment, ctx: RenderContext) -> Unit | None:
     model: dict = {}
     isvc = {"apiVersion": ISVC_API, "kind": "InferenceService", "metadata": meta,
             "spec": {"predictor": {"model": model}}}
+    if md.spec.get("multiNode") is not None:  # KServe auto-selects a multi-node runtime only for a workerSpec
+        isvc["spec"]["predictor"]["workerSpec"] = {}
     unit = Unit(isvc=isvc, source=md.doc, deployment=md)
     record = _recorder(unit, ctx)
     record("metadata.annotations." + MODE_ANNOTATION, mode,
