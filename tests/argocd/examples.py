@@ -1,0 +1,105 @@
+"""The example apps in ``overlays/`` and the Applications that deploy them, for the Argo CD tests.
+
+An app directory is a directory below ``overlays/`` with a kustomization or a ModelDeployment
+YAML file, unless another kustomization there uses it as a base (a pure base is never deployed
+on its own). New examples are picked up without touching the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from argocd.cmpserver import Application, CmpServer, PluginConfig
+from helpers import REPO
+
+OVERLAYS = REPO / "overlays"
+DEPLOY = REPO / "deploy"
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+REFERENCE_FIELDS = ("resources", "bases", "components")
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _yaml_docs(path: Path) -> list:
+    try:
+        return [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) if d]
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return []
+
+
+def _kustomization(directory: Path) -> Path | None:
+    return next((directory / n for n in KUSTOMIZATIONS if (directory / n).is_file()), None)
+
+
+def _has_model(directory: Path) -> bool:
+    return any(isinstance(d, dict) and d.get("kind") == "ModelDeployment"
+               for p in sorted(directory.glob("*.y*ml")) for d in _yaml_docs(p))
+
+
+def app_dirs(root: Path = OVERLAYS) -> list[Path]:
+    """Every deployable app directory below ``root``, sorted."""
+    candidates, bases = set(), set()
+    for directory, _, _ in os.walk(root):
+        here = Path(directory)
+        kustomization = _kustomization(here)
+        if kustomization is not None or _has_model(here):
+            candidates.add(here.resolve())
+        for doc in _yaml_docs(kustomization) if kustomization else []:
+            for entry in (e for f in REFERENCE_FIELDS for e in (doc.get(f) or []) if isinstance(e, str)):
+                target = (here / entry).resolve()
+                if target.is_dir():
+                    bases.add(target)
+    return sorted(candidates - bases)
+
+
+def relative(path: Path) -> str:
+    """A path as an Application names it: relative to the repository root, with ``/``."""
+    return path.resolve().relative_to(REPO).as_posix()
+
+
+def applications() -> dict[str, Application]:
+    """The example Applications of ``deploy/applications``, by source path."""
+    apps = {}
+    for path in sorted((DEPLOY / "applications").glob("*.yaml")):
+        app = Application.from_manifest(_yaml_docs(path)[0])
+        apps[app.path] = app
+    return apps
+
+
+def application_for(app_dir: Path) -> Application:
+    """The checked-in Application for ``app_dir``, or the one the ApplicationSet would create."""
+    rel = relative(app_dir)
+    found = applications().get(rel)
+    if found is not None:
+        return found
+    name = rel.removeprefix("overlays/").replace("/", "-")
+    return Application(name=name, path=rel, plugin=plugin().reachable_as, dest_namespace="models")
+
+
+def plugin() -> PluginConfig:
+    return PluginConfig.load(REPO / "plugin.yaml")
+
+
+def sidecar_env(home: Path, bin_dir: str | None = None) -> dict[str, str]:
+    """A sidecar container's own env: the installed console scripts on PATH, HOME, HOSTNAME."""
+    bin_dir = bin_dir if bin_dir is not None else str(Path(sys.executable).parent)
+    return {"PATH": bin_dir + os.pathsep + SYSTEM_PATH, "HOME": str(home), "HOSTNAME": "argocd-repo-server-0"}
+
+
+def server(tmp: Path, **overrides) -> CmpServer:
+    """A CmpServer running this repository's plugin.yaml with a clean sidecar env below ``tmp``."""
+    options = {"sidecar_env": sidecar_env(tmp)} | overrides
+    return CmpServer(plugin(), temp_root=tmp, **options)
+
+
+def repo_copy(tmp: Path) -> Path:
+    """A model-deployments repository as Argo CD checks it out: the examples, plus a ``.git``."""
+    root = tmp / "checkout"
+    shutil.copytree(OVERLAYS, root / "overlays")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return root
