@@ -44,9 +44,9 @@ _TRAILING_BLANKS = re.compile(r"[ \t]+\n")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 _FLAG = re.compile(r"^(--[A-Za-z][A-Za-z0-9_.-]*)")
-#: First words after which appending ``"$@"`` would not reach a server.
-_BLOCK_END_WORDS = frozenset({"fi", "done", "esac", "}", "wait", "then", "else", "elif", "do", "exit",
-                              "return", "sleep", "echo", "true", "false"})
+#: First words of a last command to which appending ``"$@"`` would not reach a server.
+_NOT_A_SERVER = frozenset({"fi", "done", "esac", "}", "wait", "then", "else", "elif", "do", "exit", "return",
+                           "sleep", "echo", "true", "false", "if", "while", "until", "for", "case"})
 
 
 class ScriptError(ValueError):
@@ -355,18 +355,25 @@ def _forwarding_edits(words: list[Word]) -> list[tuple[int, int, str]]:
 
 
 def _append_edit(words: list[Word]) -> tuple[int, int, str]:
-    """Append ``"$@"`` to the script's last command (refused where it would not reach a server)."""
+    """Append ``"$@"`` to the script's last command (refused where it would not reach a server).
+
+    The last command is the last simple command of the last line: the words after its last
+    ``;``/``&&``. Refused when it is a shell keyword or a builtin that is no server (``fi``,
+    ``done``, ``wait``...), or when the line pipes or backgrounds it.
+    """
     if not any(not w.operator for w in words):
         raise ScriptError("the launch script is empty")
-    last_line = words[-1].line
-    line = [w for w in words if w.line == last_line]
-    first = next((w for w in line if not w.operator), None)
+    line = [w for w in words if w.line == words[-1].line]
+    while line and line[-1].text == ";":
+        line = line[:-1]
+    cut = max((i for i, w in enumerate(line) if w.operator), default=-1)
+    command = line[cut + 1:]
     text = " ".join(w.text for w in line)
-    if first is None or first.text in _BLOCK_END_WORDS or any(w.text in ("|", "||", "&") for w in line) \
-            or line[-1].text == ";;":
+    if not command or command[0].text in _NOT_A_SERVER or any(w.text in ("|", "||", "&", ";;") for w in line) \
+            or (cut >= 0 and line[cut].text not in (";", "&&")):
         raise ScriptError(f"cannot tell which command starts the server (the script ends with {text!r}); "
                           f"end the launch command with \"$@\"")
-    end = [w for w in line if not w.operator][-1].end
+    end = command[-1].end
     return end, end, " " + FORWARD
 
 

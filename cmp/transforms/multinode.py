@@ -349,7 +349,9 @@ def _launch(unit: Unit, ctx: RenderContext, sizes: Sizes | None) -> bool:
     container = runtime_container(runtime) or {}
     launch = sh.find_launch(container)
     if launch is None:
-        return _take_sizes(unit, ctx, container.get("args") or [], sizes, frozenset())
+        return sizes is None or _take_sizes(unit, ctx, container.get("args") or [], sizes, frozenset())
+    if not launch.server_args() and not (unit.predictor.get("model") or {}).get("args"):
+        return True   # nothing to hand to the server: the script stays as it is
     rules = flags.flag_rules_for(unit.base_runtime)
     try:
         normal = sh.normalise(launch)

@@ -85,6 +85,10 @@ def test_script_without_forwarding_gets_it_appended_to_its_last_command() -> Non
         'ray start --head\nexec python -m server --model_dir=/mnt/models "$@" ;\n# done\n\n'
 
 
+def test_the_last_command_after_and_and_gets_the_args() -> None:
+    assert S.rewrite_script("cd /srv && exec server --port=8080;") == 'cd /srv && exec server --port=8080 "$@";'
+
+
 def test_line_continuations_keep_the_launch_command_whole() -> None:
     script = "python -m server \\\n  --port=8080"
     assert S.rewrite_script(script) == 'python -m server \\\n  --port=8080 "$@"'
@@ -95,6 +99,9 @@ def test_line_continuations_keep_the_launch_command_whole() -> None:
     ('exec server --a=$1 "$@"', "one by one"),
     ("shift\nexec server $@", "one by one"),
     ("if true; then\n  exec server\nfi", "cannot tell"),
+    ("if true; then exec server; fi", "cannot tell"),
+    ("exec server || exit 1", "cannot tell"),
+    ("(exec server)", "cannot tell"),
     ("python -m server | tee /tmp/log", "cannot tell"),
     ("python -m server &", "cannot tell"),
     ("# only a comment\n", "empty"),

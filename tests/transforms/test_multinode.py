@@ -122,20 +122,21 @@ def test_parallel_flag_in_a_mapping_with_underscores_moves_too() -> None:
 
 def test_contradicting_parallel_flag_is_an_error() -> None:
     found = problems(model(args="    args: [--tensor-parallel-size=4]\n"))
-    assert found == ["in0.yaml:10: spec.model.args[0]: --tensor-parallel-size=4 contradicts spec.multiNode.tensorParallelSize: 2 "
-                     "(in0.yaml:11); set it in one place"]
+    assert found == ["in0.yaml:10: spec.model.args[0]: --tensor-parallel-size=4 contradicts "
+                     "spec.multiNode.tensorParallelSize: 2 (in0.yaml:11); set it in one place"]
 
 
 def test_model_dir_the_script_sets_is_an_error() -> None:
     found = problems(model(args="    args: [--max-model-len=1, --model_dir=/x]\n"))
     assert found == [f"in0.yaml:10: spec.model.args[1]: the launch script of runtime {MULTINODE} already passes "
-                     "--model_dir; it "
-                     "comes from the storage URI, remove it"]
+                     "--model_dir; it comes from the storage URI, remove it"]
 
 
 @pytest.mark.parametrize("change, phrase", [
-    ({"storage": "s3://bucket/llama"}, "in0.yaml:9: spec.model.storageUri: multi-node models load from pvc:// or oci:// storage only"),
-    ({"extra": "  deploymentMode: Knative\n"}, "in0.yaml:11: spec.deploymentMode: multi-node models run only in Standard mode"),
+    ({"storage": "s3://bucket/llama"},
+     "in0.yaml:9: spec.model.storageUri: multi-node models load from pvc:// or oci:// storage only"),
+    ({"extra": "  deploymentMode: Knative\n"},
+     "in0.yaml:11: spec.deploymentMode: multi-node models run only in Standard mode"),
 ])
 def test_deployment_rules(change: dict, phrase: str) -> None:
     assert any(p.startswith(phrase) for p in problems(model(**change)))
@@ -210,6 +211,23 @@ def test_single_node_flag_owned_by_the_script_is_an_error() -> None:
     text = ("apiVersion: kserve-cmp.io/v1alpha1\nkind: ModelDeployment\nmetadata: {name: m, namespace: llm}\n"
             "spec:\n  runtime: scripted\n  model: {format: custom, storageUri: 's3://b/m', args: ['--port=9000']}\n")
     assert any("already passes --port; remove it" in p for p in problems(text, SCRIPT_RUNTIME))
+
+
+def test_script_with_nothing_to_forward_is_left_alone() -> None:
+    runtime = SCRIPT_RUNTIME.replace("    - --model_name={{.Name}}\n", "").replace(
+        "      exec python -m server --port=8080\n", "      if true; then exec python -m server; fi\n")
+    text = ("apiVersion: kserve-cmp.io/v1alpha1\nkind: ModelDeployment\nmetadata: {name: m, namespace: llm}\n"
+            "spec:\n  runtime: scripted\n  model: {format: custom, storageUri: 's3://b/m'}\n")
+    assert [o["kind"] for o in render(text, runtime).objects] == ["ServingRuntime", "InferenceService"]
+
+
+def test_script_that_cannot_be_rewritten_is_an_error_when_args_need_it() -> None:
+    runtime = SCRIPT_RUNTIME.replace("      exec python -m server --port=8080\n",
+                                     "      if true; then exec python -m server; fi\n")
+    text = ("apiVersion: kserve-cmp.io/v1alpha1\nkind: ModelDeployment\nmetadata: {name: m, namespace: llm}\n"
+            "spec:\n  runtime: scripted\n  model: {format: custom, storageUri: 's3://b/m'}\n")
+    assert any("runtime scripted: cannot tell which command starts the server" in p
+               for p in problems(text, runtime))
 
 
 # --- raw InferenceServices ------------------------------------------------------------------------
