@@ -145,9 +145,9 @@ def test_each_example_application_reaches_the_plugin_and_an_example() -> None:
         assert load(path)[0]["metadata"]["name"] == path.stem
 
 
-def _files_generator(root: Path, entries: list[dict], greedy: bool) -> set[str]:
+def _files_generator(entries: list[dict], greedy: bool) -> set[str]:
     """Directories the ApplicationSet's git files generator yields (path.Match or greedy globbing)."""
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(REPO).as_posix() for p in OVERLAYS.rglob("*") if p.is_file())
 
     def match(pattern: str, name: str) -> bool:
         return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), name) is not None if greedy \
@@ -162,7 +162,7 @@ def _files_generator(root: Path, entries: list[dict], greedy: bool) -> set[str]:
 def test_applicationset_yields_one_application_per_example(greedy: bool) -> None:
     spec = applicationset()["spec"]
     [generator] = spec["generators"]
-    generated = _files_generator(REPO, generator["git"]["files"], greedy)
+    generated = _files_generator(generator["git"]["files"], greedy)
     assert generated == {relative(p) for p in app_dirs(OVERLAYS)}
 
 
