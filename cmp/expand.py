@@ -13,6 +13,7 @@ import copy
 
 from . import catalog
 from .kserve import select
+from .kserve.placeholders import escape_strings
 from .spec.deployment import ModelDeployment
 from .unit import RenderContext, Unit
 
@@ -56,7 +57,7 @@ def expand(md: ModelDeployment, ctx: RenderContext) -> Unit | None:
     if m.runtime_version:
         model["runtimeVersion"] = m.runtime_version
     if m.env:
-        model["env"] = copy.deepcopy(m.env)
+        model["env"] = escape_strings(m.env)
     if m.resources:
         model["resources"] = copy.deepcopy(m.resources)
     if not _pin_runtime(unit, ctx, namespace):
@@ -172,4 +173,5 @@ def _scaling(unit: Unit, mode: str, record) -> None:
         if value is not None:
             predictor[key] = value
             record(f"spec.predictor.{key}", value, ("spec", "scaling", key), "scaling")
+
 

@@ -111,12 +111,15 @@ def _index_runtimes(docs: list[Doc], ctx: RenderContext) -> None:
 
 
 def _raw_units(docs: list[Doc]) -> tuple[list[Unit], list[Doc]]:
-    """Raw InferenceServices and InferenceGraphs become units (transforms may fix them); the rest passes."""
+    """Raw InferenceServices and InferenceGraphs become units (transforms may fix them); the rest passes.
+
+    One without a ``spec`` mapping is malformed: it passes through to the schema check, which says why.
+    """
     units, rest = [], []
     for doc in docs:
         obj = doc.obj
         if obj.get("kind") in UNIT_KINDS and obj.get("apiVersion", "").startswith(KSERVE_GROUP + "/") \
-                and isinstance((obj.get("metadata") or {}).get("name"), str):
+                and isinstance((obj.get("metadata") or {}).get("name"), str) and isinstance(obj.get("spec"), dict):
             units.append(Unit(isvc=copy.deepcopy(obj), source=doc))
         else:
             rest.append(doc)

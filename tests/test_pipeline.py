@@ -101,3 +101,15 @@ def test_bad_setting_is_usage_error(tmp_path: Path) -> None:
     result = run_cli(["render", str(make_app(tmp_path, ["a"]))], env={"KSERVE_CMP_ALLOW_EMPTY": "maybe"})
     assert (result.exit_code, result.stdout) == (2, "")
     assert "allow-empty: expected true or false" in result.stderr
+
+
+def test_literal_braces_in_env_survive_kserve_templating(tmp_path: Path) -> None:
+    from cmp.kserve.merge import assemble_predictor_container
+    from cmp.catalog import get_runtime
+
+    (tmp_path / "m.yaml").write_text(MODEL.format(name="a") + "    env:\n      TEMPLATE: '{{ x }} for {{.Name}}'\n")
+    isvc = next(o for o in render(str(tmp_path), Settings()).objects if o["kind"] == "InferenceService")
+    assert isvc["spec"]["predictor"]["model"]["env"] == [
+        {"name": "TEMPLATE", "value": "{{`{{`}} x }} for {{.Name}}"}]
+    container = assemble_predictor_container(get_runtime("kserve-sklearnserver"), isvc)
+    assert {"name": "TEMPLATE", "value": "{{ x }} for a"} in container["env"]

@@ -154,3 +154,18 @@ def _excerpt(text: str, start: int) -> str:
     end = text.find(_CLOSE, start)
     stop = len(text) if end < 0 else end + len(_CLOSE)
     return text[start : min(stop, start + 60)]
+
+
+def escape_strings(value: object) -> object:
+    """A deep copy of ``value`` with :func:`escape_literal_braces` applied to every string.
+
+    For user-written container fields (env, probes...): KServe's template pass runs over the
+    whole merged container, so a literal ``{{`` anywhere in it must be escaped.
+    """
+    if isinstance(value, str):
+        return escape_literal_braces(value)
+    if isinstance(value, list):
+        return [escape_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: escape_strings(v) for k, v in value.items()}
+    return value

@@ -27,6 +27,7 @@ from .. import catalog
 from ..derive import ensure_derived_runtime, runtime_container
 from ..kserve import flags
 from ..kserve.merge import merge_runtime_container
+from ..kserve.placeholders import escape_strings
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
 
@@ -133,7 +134,7 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
     container: dict = {"name": CONTAINER_NAME, "image": image}
     env = _env(r, path + ("env",), block.get("env"))
     if env:
-        container["env"] = env
+        container["env"] = escape_strings(env)
     resources = block.get("resources")
     if resources is not None:
         container["resources"] = copy.deepcopy(r.mapping(path + ("resources",), resources,
@@ -148,7 +149,7 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
     for probe in PROBES:
         value = _probe(r, path + (probe,), block.get(probe))
         if value is not None:
-            container[probe] = value
+            container[probe] = escape_strings(value)
     ctx.problems.extend(r.problems)
     if r.problems:
         return
@@ -221,6 +222,7 @@ def _predictor_probes(unit: Unit, ctx: RenderContext) -> None:
         value = _probe(r, ("spec", "model", probe), model_spec.get(probe))
         if value is None:
             continue
+        value = escape_strings(value)
         where = unit.where(("spec", "model", probe))
         base = unit.runtime or unit.base_runtime
         base_container = runtime_container(base) if base else None
