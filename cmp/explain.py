@@ -10,6 +10,9 @@ would auto-select there.
 
 Transforms that write arguments describe them in ``unit.facts[FACT_ARGS]`` (an
 :class:`ArgsFact`); arguments nobody described are attributed to the object that carries them.
+The scaling and multi-node transforms leave their decisions in ``unit.facts`` too (replicas at
+start and the range, each with the rule and input that decided it; GPUs per head and worker);
+the storage initializer shown is the pinned ClusterStorageContainer among the rendered objects.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from .kserve.placeholders import PlaceholderError
 from .unit import Unit
 
 FACT_ARGS = "predictor_args"
+FACT_SCALING = "scaling"
+FACT_MULTINODE = "multinode"
 MODEL_FORMAT_ANNOTATION = "modelFormat"
 RUNTIME = "runtime"
 OVERLAY = "overlay"
@@ -76,6 +81,10 @@ class ModelView:
     args: list[ArgSource] = field(default_factory=list)
     replaced: list[Replaced] = field(default_factory=list)
     note: str | None = None
+    kind: str = "InferenceService"
+    scaling: dict | None = None          # replicas at start and range, each with its rule and input
+    multinode: dict | None = None        # parallelism, nodes and GPUs per head/worker as KServe computes them
+    storage_initializer: dict | None = None   # the init container KServe will inject, when it is pinned
 
 
 def explain(units: list[Unit], objects: list[dict]) -> list[ModelView]:
@@ -86,6 +95,39 @@ def explain(units: list[Unit], objects: list[dict]) -> list[ModelView]:
 
 def explain_unit(unit: Unit, objects: list[dict]) -> ModelView:
     """The assembled predictor container of one unit, with the origin of every argument."""
+    if unit.isvc.get("kind") == "InferenceGraph":
+        return _graph_view(unit)
+    view = _container_view(unit, objects)
+    view.scaling = unit.facts.get(FACT_SCALING)
+    view.multinode = unit.facts.get(FACT_MULTINODE)
+    view.storage_initializer = storage_initializer(unit.isvc, objects)
+    return view
+
+
+def _graph_view(unit: Unit) -> ModelView:
+    """An InferenceGraph has router pods, no predictor container: only its replicas are explained."""
+    meta = unit.isvc.get("metadata") or {}
+    return ModelView(name=meta.get("name", ""), namespace=meta.get("namespace"), source=unit.where(()),
+                     runtime=None, runtime_kind=None, runtime_from="", container=None,
+                     note="InferenceGraph: KServe runs its router; there is no predictor container",
+                     kind="InferenceGraph", scaling=unit.facts.get(FACT_SCALING))
+
+
+def storage_initializer(isvc: Mapping, objects: list[dict]) -> dict | None:
+    """Image and resources of the init container, when the model pins a ClusterStorageContainer."""
+    name = ((isvc.get("spec") or {}).get("predictor") or {}).get("storageContainerName")
+    if not name:
+        return None
+    for obj in objects:
+        if obj.get("kind") == "ClusterStorageContainer" and (obj.get("metadata") or {}).get("name") == name:
+            container = (obj.get("spec") or {}).get("container") or {}
+            return {"clusterStorageContainer": name, "image": container.get("image"),
+                    "resources": container.get("resources") or {}}
+    return {"clusterStorageContainer": name, "image": None, "resources": {},
+            "note": "not among the rendered objects: installed on the cluster?"}
+
+
+def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
     isvc = admitted(unit.isvc)
     runtime, found_in = find_runtime(isvc, objects)
     meta = unit.isvc.get("metadata") or {}
@@ -171,8 +213,11 @@ def _text_block(view: ModelView) -> str:
     """One model's block of the text view."""
     where = f"{view.namespace}/{view.name}" if view.namespace else view.name
     lines = [f"{where}  ({view.source})"]
-    kind = view.runtime_kind or "runtime"
-    lines.append(f"  runtime: {kind} {view.runtime} ({view.runtime_from or 'not found'})")
+    if view.kind == "InferenceService":
+        kind = view.runtime_kind or "runtime"
+        lines.append(f"  runtime: {kind} {view.runtime} ({view.runtime_from or 'not found'})")
+    else:
+        lines[0] = f"{view.kind} {lines[0]}"
     if view.note:
         lines.append(f"  note: {view.note}")
     container = view.container or {}
@@ -184,7 +229,64 @@ def _text_block(view: ModelView) -> str:
     if view.replaced:
         lines.append("  replaced runtime args:")
         lines.extend(f"    {r.arg}  ({r.source}; replaced by {r.by})" for r in view.replaced)
+    lines.extend(_text_storage(view.storage_initializer))
+    lines.extend(_text_multinode(view.multinode))
+    lines.extend(_text_scaling(view.scaling))
     return "\n".join(lines) + "\n"
+
+
+def _text_storage(info: dict | None) -> list[str]:
+    if not info:
+        return []
+    lines = [f"  storage initializer: ClusterStorageContainer {info['clusterStorageContainer']}"]
+    if info.get("image"):
+        lines.append(f"    image: {info['image']}")
+    for part, values in sorted((info.get("resources") or {}).items()):
+        lines.append(f"    {part}: {_compact(values)}")
+    if info.get("note"):
+        lines.append(f"    note: {info['note']}")
+    return lines
+
+
+def _text_multinode(info: dict | None) -> list[str]:
+    if not info:
+        return []
+    sources = info.get("sources") or {}
+    lines = ["  multi-node:"]
+    for key in ("tensorParallelSize", "pipelineParallelSize"):
+        where = f"  <- {sources[key]}" if key in sources else ""
+        lines.append(f"    {key}: {info.get(key)}{where}")
+    lines.append(f"    executor backend: {info.get('executorBackend')}; {info.get('nodes')} nodes "
+                 f"(head + {info.get('workers')} workers)")
+    lines.append(f"    GPUs ({info.get('gpuResource')}): {info.get('totalGpus')} in all, "
+                 f"{info.get('headGpus')} on the head, {info.get('workerGpus')} per worker")
+    if info.get("note"):
+        lines.append(f"    note: {info['note']}")
+    return lines
+
+
+def _text_scaling(info: dict | None) -> list[str]:
+    if not info:
+        return []
+    lines = ["  scaling:"]
+    if info.get("mode"):
+        lines.append(f"    mode: {_decision(info['mode'])}")
+    if info.get("initialScale"):
+        lines.append(f"    initial-scale: {_decision(info['initialScale'])}")
+    for component, decided in sorted((info.get("components") or {}).items()):
+        lines.append(f"    {component}:")
+        for key, label in (("start", "pods at start"), ("min", "min replicas"), ("max", "max replicas")):
+            if key in decided:
+                lines.append(f"      {label}: {_decision(decided[key])}")
+    return lines
+
+
+def _decision(item: object) -> str:
+    """``value  (rule; input)`` for a decision recorded by a transform."""
+    if not isinstance(item, Mapping):
+        return str(item)
+    reason = "; ".join(str(item[k]) for k in ("rule", "input") if item.get(k))
+    return f"{item.get('value')}  ({reason})" if reason else str(item.get("value"))
 
 
 def _text_args(view: ModelView) -> list[str]:
@@ -207,10 +309,17 @@ def _text_field(name: str, value: object) -> list[str]:
     if name == "env":
         return [f"  {name}:"] + [f"    {_env_text(e)}" for e in value]
     if isinstance(value, list):
-        return [f"  {name}:"] + [f"    {_compact(v)}" for v in value]
+        return [f"  {name}:"] + [line for v in value for line in _list_item(v)]
     if isinstance(value, Mapping):
         return [f"  {name}:"] + [f"    {k}: {_compact(v)}" for k, v in sorted(value.items())]
     return [f"  {name}: {value}"]
+
+
+def _list_item(value: object) -> list[str]:
+    """A list item on one line, or a multi-line string (a launch script) as ``|``-prefixed lines."""
+    if isinstance(value, str) and "\n" in value:
+        return [f"    | {line}".rstrip() for line in value.rstrip("\n").split("\n")]
+    return [f"    {_compact(value)}"]
 
 
 def _env_text(entry: Mapping) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..kserve import autoscaling as a
+from ..provenance import object_key
 from ..source.yamlio import format_path
 from ..spec import profile as profiles
 from ..spec.deployment import DEPLOYMENT_MODES, LEGACY_MODES, SCALING_FIELDS
@@ -171,6 +172,9 @@ def _mode(run: _Run) -> Decision | None:
     if md is not None and raw in DEPLOYMENT_MODES:
         if md.deployment_mode:
             return Decision(raw, "spec.deploymentMode", run.where(("spec", "deploymentMode")))
+        record = run.ctx.provenance.latest(object_key(run.unit.isvc), "metadata.annotations." + MODE_ANNOTATION)
+        if record is not None and record.source == "kserve-cmp rule":  # another transform decided (multi-node)
+            return Decision(raw, record.rule, record.source)
         return Decision(raw, "the cluster's default deployment mode", run.profile.where_mode())
     if raw is None:
         decision = Decision(run.profile.deployment_mode or "Knative",
