@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from cmp.argocd.announce import announcements, default_text  # noqa: E402
+from cmp.argocd.policy import application_may_set  # noqa: E402
 from cmp.argocd.sources import APP_ENV_PREFIX  # noqa: E402
 from cmp.settings import SETTINGS  # noqa: E402
 
@@ -42,14 +43,18 @@ def table_markdown() -> str:
             "|---|---|---|---|---|"]
     for setting in SETTINGS:
         default = f"`{default_text(setting)}`" if default_text(setting) else "empty"
-        rows.append(f"| `--{setting.name}` | `{setting.name}` | `{setting.env}` | {default} | "
+        parameter = f"`{setting.name}`" if application_may_set(setting) else "sidecar env only"
+        rows.append(f"| `--{setting.name}` | {parameter} | `{setting.env}` | {default} | "
                     f"{_cell(setting.meaning)} |")
     rows += ["",
              "In Argo CD (`kserve-cmp generate`) the first of these that is set and not empty wins: the "
              "Application's plugin parameter; its `plugin.env` entry `KSERVE_CMP_<NAME>` (which arrives as "
              f"`{APP_ENV_PREFIX}KSERVE_CMP_<NAME>`); the sidecar's env `KSERVE_CMP_<NAME>`; the default. "
              "The namespace defaults to the Application's destination namespace (`ARGOCD_APP_NAMESPACE`). "
-             "On the command line (`kserve-cmp render`): the flag, then the env variable, then the default."]
+             "Settings marked *sidecar env only* (they run a program, open the network or lift a limit) "
+             "can only be set by the Argo CD admin, and a path set by an Application must stay inside the "
+             "repository. On the command line (`kserve-cmp render`): the flag, then the env variable, then "
+             "the default."]
     return "\n".join(rows) + "\n"
 
 

@@ -2,13 +2,14 @@
 
 Argo CD shows announcements in the Application's Parameters tab but never sends their
 defaults back, so each announced default must be exactly the default applied in code: both
-come from :data:`cmp.settings.SETTINGS`. A test compares ``plugin.yaml`` with
-:func:`announcements`.
+come from :data:`cmp.settings.SETTINGS`. Settings only the admin may set (``policy``) are not
+announced. A test compares ``plugin.yaml`` with :func:`announcements`.
 """
 
 from __future__ import annotations
 
 from ..settings import SETTINGS, Setting
+from .policy import application_may_set
 
 #: Argo CD's UI hint for non-string values (values always arrive as strings).
 ITEM_TYPES = {"bool": "boolean", "int": "number"}
@@ -37,5 +38,5 @@ def announcement(setting: Setting) -> dict:
 
 
 def announcements() -> list[dict]:
-    """Every setting's announcement, in table order."""
-    return [announcement(s) for s in SETTINGS]
+    """The announcement of every setting an Application may set, in table order."""
+    return [announcement(s) for s in SETTINGS if application_may_set(s)]

@@ -34,7 +34,7 @@ def generate(environ: Mapping[str, str], app_dir: str = ".") -> Generated:
     """Render ``app_dir`` with settings from ``environ``; CmpError (ending with a note) on failure."""
     resolved: Resolved | None = None
     try:
-        resolved = resolve(environ)
+        resolved = resolve(environ, app_dir)
         cluster.check_kserve_installed(environ)
         result = render(app_dir, resolved.settings)
     except CmpError as exc:

@@ -8,7 +8,8 @@
 
 An empty value counts as not set (Argo CD versions differ in whether they pass empty variables
 at all), so the next source applies. Mistakes that would otherwise be silently ignored, such as
-a doubled ``ARGOCD_ENV_`` prefix or a misspelt ``KSERVE_CMP_`` name, are errors.
+a doubled ``ARGOCD_ENV_`` prefix or a misspelt ``KSERVE_CMP_`` name, are errors, and so is an
+Application that sets what only the admin may set (see ``policy``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Mapping
 
 from ..problems import Problem, UsageError
 from ..settings import SETTINGS, Setting, Settings, parse_value
-from . import params
+from . import params, policy
 
 APP_ENV_PREFIX = "ARGOCD_ENV_"
 APP_NAMESPACE = "ARGOCD_APP_NAMESPACE"
@@ -59,8 +60,8 @@ class Resolved:
         return args
 
 
-def resolve(environ: Mapping[str, str]) -> Resolved:
-    """Settings for one ``generate`` run from its environment; UsageError lists every mistake."""
+def resolve(environ: Mapping[str, str], app_dir: str = ".") -> Resolved:
+    """Settings for one ``generate`` run in ``app_dir``; UsageError lists every mistake."""
     problems = app_env_problems(environ)
     try:
         parameters = params.decode(environ)
@@ -69,31 +70,44 @@ def resolve(environ: Mapping[str, str]) -> Resolved:
         parameters = {}
     values: dict[str, object] = {}
     origins: dict[str, str] = {}
+    from_application: dict[str, str] = {}
     for setting in SETTINGS:
-        origin, raw = _first_set(setting, environ, parameters)
+        origin, raw, by_application = _choose(setting, _candidates(setting, environ, parameters), problems)
         try:
             values[setting.attr] = parse_value(setting, raw)
         except ValueError as exc:
             problems.append(Problem(f"{exc} (from {origin})", rule="settings"))
         origins[setting.name] = origin
+        if by_application:
+            from_application[setting.name] = raw
+    problems.extend(policy.path_problems(from_application, app_dir, environ))
     if problems:
         raise UsageError(problems)
     return Resolved(Settings(**values), origins)
 
 
-def _first_set(setting: Setting, environ: Mapping[str, str], parameters: dict[str, str]) -> tuple[str, str | None]:
-    """``(source, raw value)`` of the strongest source that sets ``setting``; ``(default, None)`` if none."""
+def _choose(setting: Setting, candidates: list[tuple[str, str, bool]],
+            problems: list[Problem]) -> tuple[str, str | None, bool]:
+    """The strongest candidate the source may set; the refused ones become problems."""
+    for origin, raw, by_application in candidates:
+        if by_application and not policy.application_may_set(setting):
+            problems.append(policy.refused(setting, origin))
+        else:
+            return origin, raw, by_application
+    return DEFAULT, None, False
+
+
+def _candidates(setting: Setting, environ: Mapping[str, str],
+                parameters: dict[str, str]) -> list[tuple[str, str, bool]]:
+    """``(source, raw value, set by the Application)`` of every source that sets ``setting``, strongest first."""
     candidates = [
-        (f"parameter {setting.name}", parameters.get(setting.name)),
-        (app_env(setting), environ.get(app_env(setting))),
-        (setting.env, environ.get(setting.env)),
+        (f"parameter {setting.name}", parameters.get(setting.name), True),
+        (app_env(setting), environ.get(app_env(setting)), True),
+        (setting.env, environ.get(setting.env), False),
     ]
     if setting.name == "namespace":
-        candidates.append((APP_NAMESPACE, environ.get(APP_NAMESPACE)))
-    for origin, raw in candidates:
-        if raw:
-            return origin, raw
-    return DEFAULT, None
+        candidates.append((APP_NAMESPACE, environ.get(APP_NAMESPACE), False))
+    return [(origin, raw, by_app) for origin, raw, by_app in candidates if raw]
 
 
 def app_env_problems(environ: Mapping[str, str]) -> list[Problem]:

@@ -146,6 +146,16 @@ def test_unknown_parameter(tmp_path: Path) -> None:
                                   "(did you mean 'namespace'?)")
 
 
+def test_application_cannot_make_the_sidecar_run_a_program(tmp_path: Path) -> None:
+    proof = tmp_path / "ran"
+    files = dict(KUSTOMIZED, **{"apps/iris/build": f"touch '{proof}'\n"})
+    outcome = server(tmp_path).generate(make_repo(tmp_path, files), app(parameters=({"name": "kustomize",
+                                                                                     "string": "sh"},)))
+    assert_failed_closed(outcome, f"{GENERATE} exit status 2: parameter kustomize: kustomize can only be set by "
+                                  "the Argo CD admin")
+    assert not proof.exists()
+
+
 def test_doubled_env_prefix(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"apps/iris/model.yaml": MODEL})
     outcome = server(tmp_path).generate(repo, app(env=(("ARGOCD_ENV_KSERVE_CMP_NAMESPACE", "x"),)))

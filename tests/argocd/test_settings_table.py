@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from cmp.argocd.announce import announcements
+from cmp.argocd.policy import application_may_set
 from cmp.settings import SETTINGS, parse_value
 from helpers import REPO
 
@@ -30,7 +31,9 @@ def test_readme_and_plugin_yaml_are_up_to_date(capsys: pytest.CaptureFixture) ->
 
 
 def test_announced_defaults_are_the_code_defaults() -> None:
-    for setting, entry in zip(SETTINGS, announcements(), strict=True):
+    announced = [s for s in SETTINGS if application_may_set(s)]
+    assert len(announced) < len(SETTINGS), "sidecar-only settings are not announced"
+    for setting, entry in zip(announced, announcements(), strict=True):
         assert entry["name"] == setting.name
         assert parse_value(setting, entry["string"]) == setting.default
 
@@ -40,7 +43,8 @@ def test_table_has_one_row_per_setting_with_parameter_env_and_default() -> None:
     assert len(rows) == len(SETTINGS)
     for setting, row in zip(SETTINGS, rows, strict=True):
         cells = [c.strip() for c in row.strip("|").split(" | ")]
-        assert cells[:3] == [f"`--{setting.name}`", f"`{setting.name}`", f"`{setting.env}`"]
+        parameter = f"`{setting.name}`" if application_may_set(setting) else "sidecar env only"
+        assert cells[:3] == [f"`--{setting.name}`", parameter, f"`{setting.env}`"]
         assert cells[3] == (f"`{str(setting.default).lower()}`" if setting.default != "" else "empty")
 
 

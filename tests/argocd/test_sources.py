@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cmp.argocd.policy import application_may_set
 from cmp.argocd.sources import resolve
 from cmp.problems import UsageError
 from cmp.settings import SETTINGS, Settings
@@ -97,25 +98,29 @@ def test_render_args_reproduce_the_settings() -> None:
                                   "(KSERVE_CMP_ALLOW_EMPTY)")
 
 
-_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+_NAME = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)
 
 
-@given(param=st.one_of(st.none(), _TEXT), app=st.one_of(st.none(), _TEXT), side=st.one_of(st.none(), _TEXT))
+@given(param=st.one_of(st.none(), _NAME), app=st.one_of(st.none(), _NAME), side=st.one_of(st.none(), _NAME))
 def test_the_strongest_set_source_wins(param: str | None, app: str | None, side: str | None) -> None:
     env = {}
     if param is not None:
-        env["PARAM_KUSTOMIZE"] = param
+        env["PARAM_NAMESPACE"] = param
     if app is not None:
-        env["ARGOCD_ENV_KSERVE_CMP_KUSTOMIZE"] = app
+        env["ARGOCD_ENV_KSERVE_CMP_NAMESPACE"] = app
     if side is not None:
-        env["KSERVE_CMP_KUSTOMIZE"] = side
+        env["KSERVE_CMP_NAMESPACE"] = side
     expected = next((v for v in (param, app, side) if v is not None), "")
-    assert resolve(env).settings.kustomize == expected
+    assert resolve(env).settings.namespace == expected
 
 
-def test_every_setting_has_each_source() -> None:
+def test_every_setting_has_each_source_the_policy_allows() -> None:
     for setting in SETTINGS:
-        value = "true" if setting.kind == "bool" else "7"
+        value = {"bool": "true", "int": "7", "path": "profile.yaml"}.get(setting.kind, "x7")
         for key in (f"PARAM_{setting.name.upper().replace('-', '_')}", "ARGOCD_ENV_" + setting.env, setting.env):
-            resolved = resolve({key: value})
-            assert resolved.origins[setting.name] != "default", (setting.name, key)
+            if key == setting.env or application_may_set(setting):
+                assert resolve({key: value}).origins[setting.name] == (key if not key.startswith("PARAM_")
+                                                                      else f"parameter {setting.name}")
+            else:
+                with pytest.raises(UsageError, match="can only be set by the Argo CD admin"):
+                    resolve({key: value})
