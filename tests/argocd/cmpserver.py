@@ -287,13 +287,11 @@ def pack(root: Path, exclusions: Iterable[str] = ()) -> bytes:
             for name in list(dirnames):
                 rel = os.path.normpath(os.path.join(rel_dir, name))
                 full = os.path.join(directory, name)
-                if any(go_match(p, rel) for p in patterns):
-                    dirnames.remove(name)
-                elif os.path.islink(full):
-                    dirnames.remove(name)
+                excluded = any(go_match(p, rel) for p in patterns)
+                if not excluded:
                     tar.add(full, arcname=rel, recursive=False)
-                else:
-                    tar.add(full, arcname=rel, recursive=False)
+                if excluded or os.path.islink(full):
+                    dirnames.remove(name)  # the walk enters neither excluded dirs nor links
             for name in sorted(filenames):
                 rel = os.path.normpath(os.path.join(rel_dir, name))
                 full = os.path.join(directory, name)
