@@ -28,17 +28,16 @@ class Record:
 @dataclass
 class Provenance:
     records: list[Record] = field(default_factory=list)
+    _latest: dict[tuple[str, str], Record] = field(default_factory=dict, repr=False, compare=False)
 
     def record(self, obj: dict, path: str, value: Any, source: str, rule: str) -> None:
-        self.records.append(Record(object_key(obj), path, value, source, rule))
+        entry = Record(object_key(obj), path, value, source, rule)
+        self.records.append(entry)
+        self._latest[(entry.object, path)] = entry
 
     def for_object(self, key: str) -> list[Record]:
         return [r for r in self.records if r.object == key]
 
     def latest(self, key: str, path: str) -> Record | None:
         """The last record for a field (later transforms override earlier ones)."""
-        found = None
-        for r in self.records:
-            if r.object == key and r.path == path:
-                found = r
-        return found
+        return self._latest.get((key, path))

@@ -67,6 +67,7 @@ class RenderContext:
     runtimes: dict[tuple[str, str | None], dict] = field(default_factory=dict)   # (name, ns|None) -> runtime
     profile: Any = None
     inputs: list[Doc] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)   # values derived once per render from the inputs
 
     def add(self, problem: Problem) -> None:
         self.problems.add(problem)

@@ -373,13 +373,21 @@ def _check_uri(unit: Unit, ctx: RenderContext, uri: str, path: tuple, defaults: 
 
 def known_storage_containers(ctx: RenderContext, defaults: StorageSettings | None) -> list[dict]:
     """ClusterStorageContainers in the inputs, sorted by name, then the profile's default one."""
-    found = [d.obj for d in ctx.inputs
-             if isinstance(d.obj, dict) and d.obj.get("kind") == ks.KIND
-             and str(d.obj.get("apiVersion", "")).startswith("serving.kserve.io/")]
-    found.sort(key=lambda o: str((o.get("metadata") or {}).get("name")))
+    found = list(input_storage_containers(ctx))
     if defaults is not None:
         found.append(default_storage_container(defaults, kserve_version_text(ctx)))
     return found
+
+
+def input_storage_containers(ctx: RenderContext) -> list[dict]:
+    """ClusterStorageContainers in the inputs, sorted by name: found once per render, not once per model."""
+    if "storage-containers" not in ctx.memo:
+        found = [d.obj for d in ctx.inputs
+                 if isinstance(d.obj, dict) and d.obj.get("kind") == ks.KIND
+                 and str(d.obj.get("apiVersion", "")).startswith("serving.kserve.io/")]
+        found.sort(key=lambda o: str((o.get("metadata") or {}).get("name")))
+        ctx.memo["storage-containers"] = found
+    return ctx.memo["storage-containers"]
 
 
 def _drop_internal_annotations(unit: Unit, ctx: RenderContext) -> None:
