@@ -52,8 +52,27 @@ def emit_problems(problems: list[Problem]) -> None:
         click.echo(p.format(), err=True)
 
 
+def _end_tools_on_sigterm() -> None:
+    """On SIGTERM (Argo CD's deadline), end running kustomize builds too, then exit 143."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        from .source.kustomize import terminate_tools
+
+        terminate_tools()
+        os.write(2, b"terminated (SIGTERM): render stopped, nothing printed\n")
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run_guarded(action: Callable[[], int]) -> None:
     """The one error boundary: CmpError -> message + its exit code; anything else -> exit 3."""
+    _end_tools_on_sigterm()
     try:
         code = action()
     except CmpError as exc:

@@ -54,13 +54,31 @@ class Command:
                                     stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:  # missing or not executable: a setup problem, not a bug
             raise ToolError(f"cannot run {self.argv[0]!r}: {exc.strerror} (setting kustomize)") from None
+        LIVE_GROUPS.add(proc.pid)
         try:
             out, err = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             raise ToolError(f"`{self.display()}` timed out after {self.timeout:g}s "
                             f"(setting kustomize-timeout)") from None
+        finally:
+            LIVE_GROUPS.discard(proc.pid)
         return subprocess.CompletedProcess(self.argv, proc.returncode, out, err)
+
+
+#: Process groups of running tools. Each tool runs in a group of its own so that a time-out ends
+#: it and everything it started; :func:`terminate_tools` ends them when we are terminated
+#: ourselves (Argo CD signals the plugin's process group at its deadline, which excludes them).
+LIVE_GROUPS: set[int] = set()
+
+
+def terminate_tools() -> None:
+    """SIGKILL every running tool's process group."""
+    for pgid in list(LIVE_GROUPS):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

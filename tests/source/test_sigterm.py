@@ -1,0 +1,52 @@
+"""Argo CD's deadline: SIGTERM to the plugin's process group also ends the kustomize it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers import REPO
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
+    pidfile = tmp_path / "kustomize.pid"
+    fake = tmp_path / "kustomize"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 30\n")
+    fake.chmod(0o755)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "kustomization.yaml").write_text("resources: []\n")
+    proc = subprocess.Popen([sys.executable, "-m", "cmp", "render", str(app), "--kustomize", str(fake)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the fake kustomize never started"
+            time.sleep(0.05)
+        kustomize_pid = int(pidfile.read_text())
+        os.killpg(proc.pid, signal.SIGTERM)  # what argocd-cmp-server does at the deadline
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert out == b""
+        assert b"terminated" in err
+        for _ in range(100):
+            if not _alive(kustomize_pid):
+                break
+            time.sleep(0.05)
+        assert not _alive(kustomize_pid)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
