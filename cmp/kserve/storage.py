@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 
 from cmp.kserve.merge import CONTAINER_SCHEMA
 from cmp.kserve.smp import omit_empty, strategic_merge
@@ -70,11 +69,6 @@ RELEASE_IMAGE = "kserve/storage-initializer"
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _AZURE_BLOB = re.compile(r"https://(.+?).blob.core.windows.net/(.+)")
 _VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
-_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$")
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3,
-            "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
     """``v0.20.0`` / ``0.20`` / ``v0.19.2-rc1`` -> ``(0, 20, 0)``...; None when not a version."""
@@ -177,27 +171,6 @@ def init_container(uri: str, storage_container: Mapping | None,
     merged = strategic_merge(base, patch, CONTAINER_SCHEMA)
     merged["name"] = merged.get("name") or INIT_CONTAINER_NAME
     return merged
-
-
-def parse_quantity(value: str | int | float) -> Fraction:
-    """A Kubernetes resource quantity as an exact number (``1Gi`` -> 1073741824, ``100m`` -> 1/10).
-
-    Raises ValueError for anything the API server would not accept as a quantity.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"not a quantity: {value!r}")
-    if isinstance(value, (int, float)):
-        return Fraction(str(value))
-    match = _QUANTITY.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"not a quantity: {value!r}")
-    number, exponent, suffix = match.groups()
-    amount = Fraction(number)
-    if exponent:
-        amount *= Fraction(10) ** int(exponent[1:])
-    elif suffix:
-        amount *= _BINARY.get(suffix) or _DECIMAL[suffix]
-    return amount
 
 
 def _workload(container: Mapping) -> str:

@@ -141,7 +141,7 @@ def _model(r: Reader, value: Any) -> ModelSpec:
         r.error(path + ("storageUri",), "must not be empty")
     out.protocol_version = r.choice(path + ("protocolVersion",), m.get("protocolVersion"), PROTOCOLS)
     out.args = _args(r, path + ("args",), m.get("args"))
-    out.env = _env(r, path + ("env",), m.get("env"))
+    out.env = read_env(r, path + ("env",), m.get("env"))
     out.resources = _resources(r, path + ("resources",), m.get("resources"))
     out.runtime_version = r.string(path + ("runtimeVersion",), m.get("runtimeVersion"))
     return out
@@ -167,7 +167,8 @@ def _args(r: Reader, path: tuple, value: Any) -> list[str] | dict | None:
     return None
 
 
-def _env(r: Reader, path: tuple, value: Any) -> list[dict]:
+def read_env(r: Reader, path: tuple, value: Any) -> list[dict]:
+    """EnvVars from ``{NAME: value}`` or a list of EnvVar, each checked."""
     if value is None:
         return []
     if isinstance(value, dict):

@@ -28,6 +28,7 @@ from ..derive import ensure_derived_runtime, runtime_container
 from ..kserve import flags
 from ..kserve.merge import merge_runtime_container
 from ..kserve.placeholders import escape_strings
+from ..spec.deployment import read_env
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
 
@@ -132,7 +133,7 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
                 "missing required field 'image'", rule=NAME)
     tokens = _arg_tokens(r, path + ("args",), block.get("args"))
     container: dict = {"name": CONTAINER_NAME, "image": image}
-    env = _env(r, path + ("env",), block.get("env"))
+    env = read_env(r, path + ("env",), block.get("env"))
     if env:
         container["env"] = escape_strings(env)
     resources = block.get("resources")
@@ -181,21 +182,6 @@ def _arg_tokens(r: Reader, path: tuple, value: Any) -> list[str]:
             r.string(path + (i,), item)
         return [item for item in value if isinstance(item, str)]
     r.error(path, f"expected a list of arguments or a mapping of flag to value, got {type_name(value)}")
-    return []
-
-
-def _env(r: Reader, path: tuple, value: Any) -> list[dict]:
-    """EnvVars from ``{NAME: value}`` or a list of EnvVar."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [{"name": str(k), "value": v} for k, v in value.items() if r.string(path + (k,), v) is not None]
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            r.string(path + (i, "name"), r.mapping(path + (i,), item, ("name", "value", "valueFrom"),
-                                                   required=("name",)).get("name"))
-        return [copy.deepcopy(item) for item in value if isinstance(item, dict)]
-    r.error(path, f"expected a mapping of name to value or a list of EnvVar, got {type_name(value)}")
     return []
 
 

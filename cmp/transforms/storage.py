@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kserve import storage as ks
+from ..kserve.resources import parse_quantity
 from ..naming import derived_name
 from ..problems import Problem
 from ..source.yamlio import Doc
@@ -168,7 +169,7 @@ def _quantity(r: Reader, path: tuple, value: Any) -> str | None:
     if value is None:
         return None
     try:
-        ks.parse_quantity(value)
+        parse_quantity(value)
     except ValueError:
         r.error(path, f"expected a quantity such as 500m, 2 or 8Gi, got {value!r}")
         return None
@@ -219,14 +220,14 @@ def check_policy(settings: StorageSettings, defaults: StorageSettings | None) ->
     resources = effective_resources(settings, defaults)
     for key in sorted(set(resources["requests"]) & set(resources["limits"])):
         request, limit = resources["requests"][key], resources["limits"][key]
-        if ks.parse_quantity(request) > ks.parse_quantity(limit):
+        if parse_quantity(request) > parse_quantity(limit):
             problems.append(where.problem(
                 _resource_path(settings, "requests", key),
                 f"requests.{key} {request} is above limits.{key} {limit}{_origin(settings, 'limits', key)}",
                 rule=NAME))
     minimum = defaults.min_memory if defaults is not None else None
     memory = resources["limits"].get("memory")
-    if minimum and memory and ks.parse_quantity(memory) < ks.parse_quantity(minimum):
+    if minimum and memory and parse_quantity(memory) < parse_quantity(minimum):
         problems.append(where.problem(
             _resource_path(settings, "limits", "memory"),
             f"limits.memory {memory}{_origin(settings, 'limits', 'memory')} is below the cluster minimum "

@@ -37,3 +37,15 @@ def test_merge_is_per_key_and_conflicts_are_found():
     assert merged == {"requests": {"cpu": "1", "memory": "16Gi"}, "limits": {"cpu": "500m", "memory": "2Gi"}}
     assert conflicts(merged) == [Conflict("cpu", "1", "500m"), Conflict("memory", "16Gi", "2Gi")]
     assert conflicts({"requests": {"cpu": "x"}, "limits": {"cpu": "1"}}) == []
+
+
+@pytest.mark.parametrize("text, value", [("1Gi", 2**30), ("100Mi", 100 * 2**20), ("100m", Fraction(1, 10)),
+                                         ("2", 2), ("1.5G", 1_500_000_000), ("1e3", 1000), (3, 3), ("0.5", Fraction(1, 2))])
+def test_quantities_exact(text, value) -> None:
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "1GB", "ten", "1.2.3", True, None, "Gi"])
+def test_not_quantities_at_all(text) -> None:
+    with pytest.raises(ValueError):
+        parse_quantity(text)

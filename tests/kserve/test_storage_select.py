@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 import pytest
 
@@ -112,18 +111,6 @@ def test_storage_container_fields_win_per_resource_key() -> None:
     assert container["image"] == "mirror/si:v1"
     assert container["resources"] == {"requests": {"cpu": "100m", "memory": "100Mi"},
                                       "limits": {"cpu": "2", "memory": "8Gi"}}
-
-
-@pytest.mark.parametrize("text, value", [("1Gi", 2**30), ("100Mi", 100 * 2**20), ("100m", Fraction(1, 10)),
-                                         ("2", 2), ("1.5G", 1_500_000_000), ("1e3", 1000), (3, 3), ("0.5", Fraction(1, 2))])
-def test_quantities(text, value) -> None:
-    assert ks.parse_quantity(text) == value
-
-
-@pytest.mark.parametrize("text", ["", "1GB", "ten", "1.2.3", True, None, "Gi"])
-def test_not_quantities(text) -> None:
-    with pytest.raises(ValueError):
-        ks.parse_quantity(text)
 
 
 @pytest.mark.parametrize("text, version", [("v0.20.0", (0, 20, 0)), ("0.19", (0, 19, 0)),
