@@ -32,7 +32,11 @@ def _settings_options(func: Callable) -> Callable:
 
 
 def build_settings(options: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
-    """Flags > KSERVE_CMP_* env > defaults."""
+    """Flags > KSERVE_CMP_* env > defaults; the namespace falls back to ARGOCD_APP_NAMESPACE.
+
+    That fallback makes a local render inside an Argo CD-like environment name objects the way
+    the sidecar would (``kserve-cmp generate`` applies Argo CD's full precedence).
+    """
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
     for setting in BY_NAME.values():
@@ -41,6 +45,8 @@ def build_settings(options: dict[str, Any], environ: dict[str, str] | None = Non
             value = environ.get(setting.env)
         if value is not None:
             raw[setting.name] = value
+    if not raw.get("namespace") and environ.get("ARGOCD_APP_NAMESPACE"):
+        raw["namespace"] = environ["ARGOCD_APP_NAMESPACE"]
     try:
         return Settings.from_raw(raw)
     except ValueError as exc:

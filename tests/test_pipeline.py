@@ -113,3 +113,11 @@ def test_literal_braces_in_env_survive_kserve_templating(tmp_path: Path) -> None
         {"name": "TEMPLATE", "value": "{{`{{`}} x }} for {{.Name}}"}]
     container = assemble_predictor_container(get_runtime("kserve-sklearnserver"), isvc)
     assert {"name": "TEMPLATE", "value": "{{ x }} for a"} in container["env"]
+
+
+def test_namespace_from_argocd_app_namespace_when_unset(tmp_path: Path) -> None:
+    app = make_app(tmp_path, ["a"])
+    out = run_cli(["render", str(app)], env={"ARGOCD_APP_NAMESPACE": "dest"}).stdout
+    assert "namespace: dest" in out
+    explicit = run_cli(["render", str(app), "--namespace", "mine"], env={"ARGOCD_APP_NAMESPACE": "dest"}).stdout
+    assert "namespace: mine" in explicit and "namespace: dest" not in explicit
