@@ -302,8 +302,9 @@ def _knative(run: _Run, components: list[Component], chosen: dict) -> dict | Non
                         level="warning")
         ranges[c.name] = (low, high)
     initial = _initial_scale(run, chosen[("initial", "")], ranges)
+    written_for = _shared_class(run, components)
     for c in components:
-        _knative_class(run, c, ranges[c.name][0])
+        _knative_class(run, c, ranges[c.name][0], written_for)
     if run.errors:
         return None
     for c in components:
@@ -361,28 +362,45 @@ def _initial_scale(run: _Run, claim: Claim | None, ranges: dict[str, tuple[Decis
                                "apply", low.input)
 
 
-def _knative_class(run: _Run, c: Component, low: Decision) -> None:
-    """``scaleMetric`` cpu/memory needs Knative's HPA class (set when absent), concurrency/rps KPA.
+def _shared_class(run: _Run, components: list[Component]) -> str:
+    """Knative's HPA class on the metadata when a component's ``scaleMetric`` is cpu/memory and none is set.
+
+    KServe's webhook checks every component's metric against the class on the object's metadata
+    only (a class in a component's own annotations reaches Knative, not that check), so the one
+    class lives there. Returns a note naming the metric it was written for ("" when not written).
+    """
+    annotations = _writable_annotations(run.meta)
+    for c in components:
+        metric = c.spec.get("scaleMetric")
+        if metric in a.HPA_METRICS and a.CLASS not in annotations:
+            annotations[a.CLASS] = a.HPA
+            path = run.source(c.path + ("scaleMetric",))
+            run.record(META_ANNOTATIONS + (a.CLASS,), a.HPA,
+                       Decision(a.HPA, f"scaleMetric {metric} needs Knative's HPA class", run.where(path)))
+            return (f" (written for the {c.name}'s scaleMetric {metric}: KServe checks every component's metric "
+                    "against the one class on the InferenceService's metadata)")
+    return ""
+
+
+def _knative_class(run: _Run, c: Component, low: Decision, written_for: str) -> None:
+    """``scaleMetric`` cpu/memory needs Knative's HPA class, concurrency/rps KPA: on the metadata (what
+    KServe checks) and, when the component sets its own, there too (what Knative uses).
 
     Knative's HPA class keeps at least one pod, and an HPA never scales up from zero pods, so it
     cannot serve a component that may scale to zero.
     """
     metric = c.spec.get("scaleMetric")
-    current = c.annotations().get(a.CLASS) or (run.meta.get("annotations") or {}).get(a.CLASS)
+    shared = (run.meta.get("annotations") or {}).get(a.CLASS)
+    own = c.annotations().get(a.CLASS)
     metric_path = run.source(c.path + ("scaleMetric",))
-    if metric in a.HPA_METRICS and current is None:
-        holder = c.spec if c.annotated else run.meta
-        _writable_annotations(holder)[a.CLASS] = current = a.HPA
-        path = (c.path if c.annotated else ("metadata",)) + ("annotations", a.CLASS)
-        run.record(path, a.HPA, Decision(a.HPA, f"scaleMetric {metric} needs Knative's HPA class",
-                                         run.where(metric_path)))
-    elif metric in a.HPA_METRICS and current != a.HPA:
-        run.problem(metric_path, f"scaleMetric {metric} needs the autoscaler class {a.HPA}, but {a.CLASS} "
-                                 f"is {current!r}")
-    elif metric in a.KPA_METRICS and current not in (None, a.KPA):
-        run.problem(metric_path, f"scaleMetric {metric} needs the autoscaler class {a.KPA}, but {a.CLASS} "
-                                 f"is {current!r}")
-    if current == a.HPA and low.value == 0:
+    wanted = a.HPA if metric in a.HPA_METRICS else a.KPA if metric in a.KPA_METRICS else None
+    if wanted == a.HPA and shared != a.HPA or wanted == a.KPA and shared not in (None, a.KPA):
+        run.problem(metric_path, f"scaleMetric {metric} needs the autoscaler class {wanted}, but {a.CLASS} "
+                                 f"is {shared!r}{written_for}")
+    elif wanted is not None and own not in (None, wanted):
+        run.problem(metric_path, f"scaleMetric {metric} needs the autoscaler class {wanted}, but the {c.name}'s "
+                                 f"{a.CLASS} is {own!r}")
+    if (own or shared) == a.HPA and low.value == 0:
         run.problem(run.source(c.path + ("minReplicas",)),
                     "minReplicas 0 with Knative's HPA class: an HPA keeps at least one pod and never scales "
                     "up from zero; use scaleMetric concurrency or rps (KPA) to scale to zero")

@@ -76,6 +76,20 @@ def knative_rejects(annotations: dict, c: dict) -> list[str]:
     return errors
 
 
+def kserve_rejects(obj: dict) -> list[str]:
+    """KServe's admission webhook (Knative mode): every component's scaleMetric is checked against
+    the class on the object's metadata (a component's own annotations are not consulted)."""
+    meta = obj["metadata"].get("annotations") or {}
+    if meta.get("serving.kserve.io/deploymentMode") == "Standard":
+        return []
+    allowed = ("cpu", "memory") if meta.get(KN + "class") == HPA_CLASS else ("concurrency", "rps")
+    spec = obj["spec"]
+    parts = [spec] if obj["kind"] == "InferenceGraph" else [spec[n] for n in ("predictor", "transformer",
+                                                                              "explainer") if n in spec]
+    return [f"[{p['scaleMetric']}] is not a supported metric" for p in parts
+            if p.get("scaleMetric") is not None and p["scaleMetric"] not in allowed]
+
+
 def cluster_behaviour(annotations: dict, c: dict) -> tuple[int, int, int]:
     """(pods at start, lowest, highest; 0 = unlimited) of a revision on that cluster."""
     low = int(annotations[KN + "min-scale"])
@@ -294,7 +308,8 @@ def test_scaling_combination(case: Case) -> None:
         return
     assert annotations["serving.kserve.io/deploymentMode"] == "Knative"
     assert annotations[KN + "initial-scale"] == case.expect["initial"]
-    assert (predictor.get("annotations") or {}).get(KN + "class") == case.expect.get("class")
+    assert annotations.get(KN + "class") == case.expect.get("class")
+    assert kserve_rejects(isvc) == []
     assert not scale_keys & {KN + k for k in ("min-scale", "max-scale", "minScale", "maxScale", "initialScale")}
     check_on_cluster(isvc, case, result.units[0].facts["scaling"])
 
@@ -382,11 +397,46 @@ def test_raw_isvc_legacy_annotations_fold_into_every_component() -> None:
     assert "annotations" not in predictor
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 4)
     assert (transformer["minReplicas"], transformer["maxReplicas"]) == (2, 6)
+    assert kserve_rejects(isvc) == []
     c = cluster(None)
     for name in ("predictor", "transformer"):
         template = revision_annotations(isvc, name, c)
         assert knative_rejects(template, c) == []
         assert cluster_behaviour(template, c)[0] == 3
+
+
+def test_raw_isvc_metric_cpu_puts_the_hpa_class_where_kserve_checks_it() -> None:
+    text = RAW_ISVC.replace("    sklearn:\n", "    scaleMetric: cpu\n    sklearn:\n", 1)
+    isvc = render_text(text).objects[0]
+    assert isvc["metadata"]["annotations"][KN + "class"] == HPA_CLASS
+    assert "annotations" not in isvc["spec"]["predictor"]
+    assert kserve_rejects(isvc) == []
+    c = cluster(None)
+    for name in ("predictor", "transformer"):
+        assert knative_rejects(revision_annotations(isvc, name, c), c) == []
+
+
+def test_raw_isvc_class_only_on_a_component_is_copied_to_the_metadata() -> None:
+    text = RAW_ISVC.replace('max-scale: "4"', f'max-scale: "4"\n      {KN}class: {HPA_CLASS}')
+    isvc = render_text(text.replace("    sklearn:\n", "    scaleMetric: memory\n    sklearn:\n", 1)).objects[0]
+    assert isvc["metadata"]["annotations"][KN + "class"] == HPA_CLASS
+    assert kserve_rejects(isvc) == []
+
+
+def test_one_class_for_every_component_of_an_inferenceservice() -> None:
+    text = RAW_ISVC.replace("    sklearn:\n", "    scaleMetric: cpu\n    sklearn:\n", 1)
+    with pytest.raises(CmpError) as raised:
+        render_text(text.replace("  transformer:\n", "  transformer:\n    scaleMetric: rps\n"))
+    assert [p.format() for p in raised.value.problems] == [
+        f"app.yaml:18: spec.transformer.scaleMetric: scaleMetric rps needs the autoscaler class {KPA_CLASS}, "
+        f"but {KN}class is '{HPA_CLASS}' (written for the predictor's scaleMetric cpu: KServe checks every "
+        "component's metric against the one class on the InferenceService's metadata)"]
+    with pytest.raises(CmpError) as raised:
+        render_text(text.replace(f'    {KN}minScale: "2"\n', "").replace("  transformer:\n",
+                                                                           "  transformer:\n    minReplicas: 0\n"))
+    assert [p.message for p in raised.value.problems] == [
+        "minReplicas 0 with Knative's HPA class: an HPA keeps at least one pod and never scales up from zero; "
+        "use scaleMetric concurrency or rps (KPA) to scale to zero"]
 
 
 def test_raw_isvc_conflicting_spellings() -> None:
@@ -439,6 +489,7 @@ def test_graph_knative() -> None:
 def test_graph_metric_cpu_sets_the_class_on_its_metadata() -> None:
     graph = render_text(GRAPH.replace("maxReplicas: 3", "maxReplicas: 3\n  scaleMetric: cpu")).objects[0]
     assert graph["metadata"]["annotations"][KN + "class"] == HPA_CLASS
+    assert kserve_rejects(graph) == []
 
 
 def test_graph_standard_unlimited_is_an_error() -> None:
