@@ -51,6 +51,20 @@ def is_app(directory: str) -> bool:
                if n.endswith(SUFFIXES) and not n.startswith("."))
 
 
+def has_inputs(directory: str) -> bool:
+    """True when a render of ``directory`` would read something: a kustomization or a YAML/JSON file.
+
+    A directory without either (say, one that now only holds the ``base/`` and ``prod/`` an app
+    was split into) is no app on that side, rather than an app that renders nothing.
+    """
+    if not os.path.isdir(directory):
+        return False
+    if kustomization_file(directory):
+        return True
+    return any(n.endswith(SUFFIXES) and not n.startswith(".") and os.path.isfile(os.path.join(directory, n))
+               for n in os.listdir(directory))
+
+
 def holds_deployment(path: str) -> bool:
     """The file has a ModelDeployment document (or mentions one and does not parse: let the render say why)."""
     try:

@@ -18,7 +18,7 @@ from ..pipeline import render
 from ..problems import CmpError, UsageError
 from ..settings import Settings
 from ..unit import Unit
-from .apps import find_apps
+from .apps import find_apps, has_inputs
 from .match import match, object_id
 from .normalize import align, flatten, normalize
 from .result import (ADDED, CHANGED, REMOVED, RENAMED, UNCHANGED, AppDiff, DiffReport, FieldChange, ObjectDiff,
@@ -48,6 +48,9 @@ def diff_trees(base: Tree, head: Tree, paths: list[str], settings: Settings, *,
                show_secrets: bool = False) -> DiffReport:
     """Every app found under ``paths`` (relative to the roots) on either side, compared."""
     settings = absolute_paths(settings)
+    for path in paths:
+        if not any(os.path.isdir(os.path.join(tree.root, path)) for tree in (base, head)):
+            raise UsageError(f"{path!r} is not a directory on either side ({base.label}, {head.label})")
     apps = sorted(set(find_apps(base.root, paths)) | set(find_apps(head.root, paths)))
     report = DiffReport(base.label, head.label)
     for app in apps:
@@ -76,8 +79,9 @@ def working_directory(path: str) -> Iterator[None]:
 
 
 def render_app(root: str, app: str, settings: Settings) -> Rendered | None:
-    """The app rendered from inside ``root``; None when the app does not exist on this side."""
-    if not os.path.isdir(os.path.join(root, app)):
+    """The app rendered from inside ``root``; None when the app does not exist on this side
+    (no such directory, or one without a kustomization or YAML/JSON file)."""
+    if not has_inputs(os.path.join(root, app)):
         return None
     with working_directory(root):
         try:

@@ -1,0 +1,75 @@
+"""Pairing the apps of two trees: an app directory that holds no inputs on one side is absent there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cmp.diff.compare import Tree, diff_trees
+from cmp.problems import UsageError
+from cmp.settings import Settings
+from helpers import run_cli
+
+MODEL = """apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: iris, namespace: ml}
+spec:
+  model: {format: sklearn, storageUri: "gs://b/iris"}
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_an_app_split_into_base_and_overlay_is_removed_and_added_not_a_failure(tmp_path: Path) -> None:
+    """``apps/iris`` becomes ``apps/iris/base`` + ``apps/iris/prod``: the old directory still exists
+    on the head side, but only as the parent of the new ones, so the old app is gone there."""
+    _write(tmp_path / "base", {"apps/iris/model.yaml": MODEL})
+    _write(tmp_path / "head", {"apps/iris/base/model.yaml": MODEL,
+                               "apps/iris/base/kustomization.yaml": "resources: [model.yaml]\n",
+                               "apps/iris/prod/kustomization.yaml": "resources: [../base]\n"})
+    result = run_cli(["diff", "base", "head", "--format", "json"], cwd=tmp_path)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    apps = {a["path"]: a for a in json.loads(result.stdout)["apps"]}
+    assert sorted(apps) == ["apps/iris", "apps/iris/prod"]
+    assert apps["apps/iris"]["errors"] == []
+    assert [o["action"] for o in apps["apps/iris"]["objects"]] == ["removed"]
+    assert [o["action"] for o in apps["apps/iris/prod"]["objects"]] == ["added"]
+
+
+def test_an_app_left_without_manifests_is_still_a_render_failure(tmp_path: Path) -> None:
+    """A kustomization that lost its ModelDeployment is an input that no longer renders: exit 2."""
+    _write(tmp_path / "base", {"apps/iris/model.yaml": MODEL,
+                               "apps/iris/kustomization.yaml": "resources: [model.yaml]\n"})
+    _write(tmp_path / "head", {"apps/iris/kustomization.yaml": "resources: [modle.yaml]\n"})
+    result = run_cli(["diff", "base", "head", "--format", "json"], cwd=tmp_path)
+    assert result.exit_code == 2
+    [app] = json.loads(result.stdout)["apps"]
+    assert [e["side"] for e in app["errors"]] == ["head"]
+
+
+def test_a_path_on_neither_side_is_a_usage_error(tmp_path: Path) -> None:
+    """A mistyped PATH must not read as "no changes" (a CI gate would pass without looking)."""
+    _write(tmp_path / "base", {"apps/iris/model.yaml": MODEL})
+    _write(tmp_path / "head", {"apps/iris/model.yaml": MODEL})
+    with pytest.raises(UsageError, match="'aps/iris' is not a directory on either side"):
+        diff_trees(Tree(str(tmp_path / "base"), "base"), Tree(str(tmp_path / "head"), "head"),
+                   ["aps/iris"], Settings())
+    only_head = diff_trees(Tree(str(tmp_path / "base"), "base"), Tree(str(tmp_path / "head"), "head"),
+                           ["apps"], Settings())
+    assert [a.path for a in only_head.apps] == ["apps/iris"]
+
+
+def test_a_path_on_one_side_only_is_compared_with_nothing(tmp_path: Path) -> None:
+    _write(tmp_path / "base", {"keep.txt": "x\n"})
+    _write(tmp_path / "head", {"apps/iris/model.yaml": MODEL})
+    report = diff_trees(Tree(str(tmp_path / "base"), "base"), Tree(str(tmp_path / "head"), "head"),
+                        ["apps/iris"], Settings())
+    [app] = report.apps
+    assert [o.action for o in app.objects] == ["added"]
