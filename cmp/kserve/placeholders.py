@@ -54,6 +54,10 @@ class PlaceholderError(ValueError):
     """A ``{{ }}`` action KServe would reject, or whose value is unknown at render time."""
 
 
+class UnknownAtRenderTime(PlaceholderError):
+    """A metadata field KServe can fill (``{{.UID}}``...) whose value is only known on the cluster."""
+
+
 def resolve(text: str, meta: dict) -> str:
     """Render ``text`` the way KServe's template pass renders one container string."""
     out: list[str] = []
@@ -129,7 +133,7 @@ def _lookup(chain: str, meta: dict) -> str:
         value = (meta.get(_MAP_FIELDS[head]) or {}).get(parts[1])
         return NO_VALUE if value is None else _checked(str(value), chain)
     if head in _RENDER_TIME_UNKNOWN:
-        raise PlaceholderError(f"{{{{{chain}}}}} is not known at render time")
+        raise UnknownAtRenderTime(f"{{{{{chain}}}}} is not known at render time")
     raise PlaceholderError(f"unsupported placeholder {{{{{chain}}}}}")
 
 

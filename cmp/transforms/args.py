@@ -11,7 +11,8 @@ no args on the InferenceService, so KServe's append yields exactly that list on 
   differ from the base runtime's.
 * Raw InferenceServices: ``spec.predictor.model.args`` get the same treatment when they collide
   with the runtime's (the named runtime, or the one KServe would auto-select, from the inputs or
-  the catalog). An unknown runtime leaves the InferenceService unchanged, with a warning.
+  the catalog). An unknown runtime leaves the InferenceService unchanged, with a warning. Their args
+  are KServe text: moved as written (never escaped), with a warning when KServe cannot template one.
 * Annotation ``kserve-cmp.io/args-merge: append`` keeps KServe's own behaviour (args on the
   InferenceService, appended by KServe).
 * Consequences: literal ``{{`` in the overlay's args is escaped for KServe's template pass; a
@@ -27,7 +28,13 @@ from ..expand import auto_select, lookup_runtime
 from ..explain import FACT_ARGS, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
 from ..kserve import flags
 from ..kserve.flags import FlagError, FlagRules, MergeResult, Origin
-from ..kserve.placeholders import PlaceholderError, escape_literal_braces
+from ..kserve.placeholders import (
+    ESCAPED_OPEN,
+    PlaceholderError,
+    UnknownAtRenderTime,
+    escape_literal_braces,
+    resolve,
+)
 from ..kserve.ports import (
     METRICS_PORT_ANNOTATION,
     default_ports,
@@ -141,6 +148,8 @@ def _override_raw(unit: Unit, ctx: RenderContext) -> None:
     args = model.get("args")
     if not args or not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         return
+    meta = admitted(unit.isvc)["metadata"]
+    _warn_untemplatable(unit, ctx, args, meta)
     base, found_in, wanted = _raw_runtime(unit, ctx)
     if base is None:
         ctx.add(unit.problem(_ISVC_ARGS, f"runtime {wanted} is not in the inputs or the catalog (installed "
@@ -151,7 +160,6 @@ def _override_raw(unit: Unit, ctx: RenderContext) -> None:
     if container is None:
         return
     rules = rules_for(base, ctx.settings.repeatable_flags)
-    meta = admitted(unit.isvc)["metadata"]
     if _list_duplicates(unit, ctx, args, rules, meta, _ISVC_ARGS):
         return
     base_args = _base_args(base)
@@ -161,6 +169,21 @@ def _override_raw(unit: Unit, ctx: RenderContext) -> None:
     unit.base_runtime, unit.base_from = base, found_in
     del model["args"]
     _write(unit, ctx, base_args, result, rules, meta, _ISVC_ARGS)
+
+
+def _warn_untemplatable(unit: Unit, ctx: RenderContext, args: list[str], meta: dict) -> None:
+    """Warn about raw InferenceService args KServe's template pass cannot render (a literal ``{{``).
+
+    A raw InferenceService is KServe text: its args are moved as written, never escaped.
+    """
+    for i, arg in enumerate(args):
+        try:
+            resolve(arg, meta)
+        except UnknownAtRenderTime:
+            continue
+        except PlaceholderError as exc:
+            ctx.add(unit.problem(_ISVC_ARGS + (i,), f"KServe's template pass fails on it ({exc}); write a "
+                                                    f"literal {{{{ as {ESCAPED_OPEN}", rule=NAME, level="warning"))
 
 
 def _raw_runtime(unit: Unit, ctx: RenderContext) -> tuple[dict | None, str, str]:
@@ -206,7 +229,8 @@ def _write(unit: Unit, ctx: RenderContext, base_args: list[str], result: MergeRe
     base_name = _name(unit.base_runtime)
     runtime = ensure_derived_runtime(unit, ctx, NAME)
     index, container = _kserve_container(runtime)
-    tokens = [escape_literal_braces(t) if o.source == flags.OVERLAY else t
+    escape = unit.deployment is not None   # a raw InferenceService's args are KServe text already
+    tokens = [escape_literal_braces(t) if escape and o.source == flags.OVERLAY else t
               for t, o in zip(result.args, result.origins)]
     container["args"] = tokens
     kind = OVERLAY if unit.deployment is not None else ISVC

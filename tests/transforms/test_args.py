@@ -137,6 +137,33 @@ def test_raw_isvc_in_append_mode_is_left_alone():
     assert model(result)["args"] == ["--http_port=9000"]
 
 
+RAW_CHAT = """apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: chat, namespace: ns}
+spec:
+  predictor:
+    model:
+      modelFormat: {name: huggingface}
+      storageUri: hf://a/b
+      args: ['--chat-template=TEMPLATE', --model_name=chat2]
+"""
+
+
+def test_raw_isvc_args_move_to_the_derived_runtime_as_kserve_text():
+    """A raw InferenceService is written for KServe: its escapes must reach the server as KServe renders them."""
+    result = render(RAW_CHAT.replace("TEMPLATE", "{{`{{`}} m.content }} {{.Name}}"))
+    isvc = by_kind(result, "InferenceService")
+    container = assemble_predictor_container(by_kind(result, "ServingRuntime", model(result)["runtime"]), isvc)
+    assert container["args"] == ["--chat-template={{ m.content }} chat", "--model_name=chat2"]
+
+
+def test_raw_isvc_arg_kserve_cannot_template_is_a_warning():
+    result = render(RAW_CHAT.replace("TEMPLATE", "{{ m.content }}"))
+    (warning,) = [w for w in result.warnings if w.rule == "args"]
+    assert warning.path == "spec.predictor.model.args[0]" and warning.level == "warning"
+    assert "KServe's template pass fails on it" in warning.message and "{{`{{`}}" in warning.message
+
+
 def test_rules_for_adds_setting_and_annotation_flags_per_runtime():
     runtime = {"metadata": {"name": "rt", "annotations": {"kserve-cmp.io/repeatable-flags": "--x, --y"}}}
     rules = rules_for(runtime, "--all,rt:--mine,other:--theirs")
