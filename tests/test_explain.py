@@ -102,3 +102,30 @@ def test_cli_model_filter_and_unknown_model(tmp_path: Path):
     missing = run_cli(["explain", str(tmp_path), "--model", "nope"])
     assert missing.exit_code == 2 and missing.stdout == ""
     assert "no model 'nope'; models: llama" in missing.stderr
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def _overlay_apps() -> set[str]:
+    """Every app under overlays/: each directory holding YAML (a kustomization or the model files)."""
+    return {str(p.relative_to(ROOT)) for p in (ROOT / "overlays").rglob("*") if p.is_dir() and any(p.glob("*.yaml"))}
+
+
+def _explain_goldens() -> set[tuple[str, str]]:
+    """(app relative to the repository, output format) of every golden case running ``explain``."""
+    found = set()
+    for cmd in (ROOT / "tests" / "cases").glob("*/cmd"):
+        words = [w for w in cmd.read_text().splitlines() if w.strip()]
+        if words[:1] == ["explain"] and len(words) > 1:
+            app = (cmd.parent / words[1]).resolve().relative_to(ROOT.resolve())
+            output = words[words.index("--output") + 1] if "--output" in words else "text"
+            found.add((str(app), output))
+    return found
+
+
+def test_every_example_in_overlays_has_explain_goldens_in_both_formats():
+    apps = _overlay_apps()
+    assert {"overlays/bert-transformer", "overlays/llama/prod", "overlays/llama-multinode"} <= apps
+    missing = {(app, fmt) for app in apps for fmt in ("text", "json")} - _explain_goldens()
+    assert missing == set()
