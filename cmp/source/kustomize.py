@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from typing import Callable
 
 from ..problems import Problem, ToolError
 from .yamlio import Doc, load_stream
@@ -51,7 +52,8 @@ class Command:
     def run(self) -> subprocess.CompletedProcess:
         try:
             proc = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+                                    stderr=subprocess.PIPE, start_new_session=True,
+                                    preexec_fn=_dies_with_parent())
         except OSError as exc:  # missing or not executable: a setup problem, not a bug
             raise ToolError(f"cannot run {self.argv[0]!r}: {exc.strerror} (setting kustomize)") from None
         LIVE_GROUPS.add(proc.pid)
@@ -79,6 +81,36 @@ def terminate_tools() -> None:
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _dies_with_parent() -> Callable[[], None] | None:
+    """On Linux, a child-side hook that has the kernel SIGKILL the tool when we die.
+
+    At its deadline Argo CD SIGKILLs the plugin itself (so no handler of ours runs) and signals
+    only the plugin's process group, which the tool is not part of: without this the tool would
+    run on, orphaned, in the shared sidecar. The request is tied to the thread that starts the
+    tool, which waits for it. ``prctl`` is looked up here, before the fork, so the child only
+    calls it. None elsewhere (no such call).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, _SIGKILL)
+        if os.getppid() != parent:  # we died before the request took effect
+            os._exit(128 + _SIGKILL)
+    return hook
+
+
+_PR_SET_PDEATHSIG = 1
+_SIGKILL = int(signal.SIGKILL)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

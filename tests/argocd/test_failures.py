@@ -114,10 +114,30 @@ def test_argo_cd_deadline_kills_the_plugin(tmp_path: Path) -> None:
     try:
         outcome = server(tmp_path, sidecar_env=env, timeout=2.0, grace=1.0).generate(
             make_repo(tmp_path, KUSTOMIZED), app())
+        elapsed = time.monotonic() - start
+        orphaned = pid_alive(pid_file)
     finally:
         kill_recorded(pid_file)
-    assert time.monotonic() - start < 6
+    assert elapsed < 6
     assert_failed_closed(outcome, f"{GENERATE} signal: killed")
+    assert not orphaned, "kustomize must not outlive the plugin Argo CD killed"
+
+
+def pid_alive(pid_file: Path, wait: float = 2.0) -> bool:
+    """Whether the process recorded in ``pid_file`` still runs ``wait`` seconds from now at the latest
+    (a zombie that no init has reaped yet counts as ended)."""
+    pid = int(pid_file.read_text())
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z":
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_own_timeout_is_a_clear_error_before_the_deadline(tmp_path: Path) -> None:
