@@ -145,6 +145,11 @@ def test_each_example_application_reaches_the_plugin_and_an_example() -> None:
         assert load(path)[0]["metadata"]["name"] == path.stem
 
 
+def test_every_example_has_an_application() -> None:
+    missing = sorted({relative(p) for p in app_dirs()} - set(applications()))
+    assert not missing, f"deploy/applications has no Application for {missing}"
+
+
 def _files_generator(entries: list[dict], greedy: bool) -> set[str]:
     """Directories the ApplicationSet's git files generator yields (path.Match or greedy globbing)."""
     files = sorted(p.relative_to(REPO).as_posix() for p in OVERLAYS.rglob("*") if p.is_file())
