@@ -14,6 +14,8 @@
   ``--pipeline-parallel-size`` in a ModelDeployment's args move to the workerSpec (a value that
   contradicts ``spec.multiNode`` is an error); any other (``--model_dir``) is an error, as are
   all of them in a raw InferenceService's args.
+* ``spec.patches`` run last: the InferenceService they leave must still pass KServe's multi-node
+  rules, each violation an error at the patch that causes it.
 * ``unit.facts["multinode"]``: sizes, Ray nodes and GPUs per head/worker as KServe computes them.
 
 ``docs/multinode.md`` explains the choices.
@@ -21,6 +23,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +116,7 @@ def _deployment(unit: Unit, ctx: RenderContext) -> None:
     if not _launch(unit, ctx, sizes) or len(ctx.problems.errors) > errors:
         return
     _write_worker_spec(unit, ctx, sizes, section)
+    _check_patches(unit, ctx)
     _facts(unit, ctx, sizes)
 
 
@@ -198,6 +202,74 @@ def _deployment_rules(unit: Unit, ctx: RenderContext) -> None:
                                rule=NAME))
 
 
+def _check_patches(unit: Unit, ctx: RenderContext) -> None:
+    """KServe's multi-node rules on the InferenceService as ``spec.patches`` (applied last) leave it.
+
+    The patches are applied one by one to a copy; a violation first seen after patch ``i`` is an
+    error at ``spec.patches[i]``. A patch that fails is left to the patches transform to report.
+    """
+    import jsonpatch  # only renders that use patches pay for the import
+
+    md = unit.deployment
+    doc: Any = copy.deepcopy(unit.isvc)
+    seen = {message for _, message in violations(doc)}
+    for i, op in enumerate(md.patches):
+        if str(op.get("path", "")).startswith(_COMMAND_PATHS):
+            return  # refused by _deployment_rules
+        try:
+            doc = jsonpatch.JsonPatch([op]).apply(doc)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+            return
+        for _, message in violations(doc):
+            if message not in seen:
+                seen.add(message)
+                ctx.add(md.problem(("spec", "patches", i), f"after this patch: {message}", rule=NAME))
+
+
+def violations(isvc: Any) -> list[tuple[tuple, str]]:
+    """(path, why) for each rule of KServe's multi-node webhook a multi-node InferenceService breaks.
+
+    A missing mode or autoscaler-class annotation counts: without it KServe uses the cluster's default.
+    """
+    meta = isvc.get("metadata") if isinstance(isvc, dict) else None
+    annotations = (meta.get("annotations") if isinstance(meta, dict) else None) or {}
+    spec = isvc.get("spec") if isinstance(isvc, dict) else None
+    predictor = (spec.get("predictor") if isinstance(spec, dict) else None) or {}
+    model = predictor.get("model") if isinstance(predictor.get("model"), dict) else {}
+    worker = predictor.get("workerSpec") if isinstance(predictor.get("workerSpec"), dict) else {}
+    found: list[tuple[tuple, str]] = []
+    mode, cls = annotations.get(MODE_ANNOTATION), annotations.get(CLASS_ANNOTATION)
+    if mode not in STANDARD_NAMES:
+        why = f"KServe creates no workers in {mode} mode" if mode is not None else \
+            f"without {MODE_ANNOTATION} KServe uses the cluster's default"
+        found.append((("metadata", "annotations", MODE_ANNOTATION),
+                      f"multi-node models run only in {STANDARD} mode ({why})"))
+    if cls != NO_AUTOSCALER:
+        found.append((("metadata", "annotations", CLASS_ANNOTATION),
+                      f"multi-node models need {CLASS_ANNOTATION}: {NO_AUTOSCALER} (KServe's webhook refuses "
+                      f"{cls!r})"))
+    storage = _storage_problem(model.get("storageUri"))
+    if storage:
+        found.append((_ISVC_MODEL + ("storageUri",), storage))
+    for i, env in enumerate(model.get("env") if isinstance(model.get("env"), list) else []):
+        if isinstance(env, dict) and env.get("name") in PARALLEL_ENV:
+            found.append((_ISVC_MODEL + ("env", i), f"{env['name']} is set by KServe from workerSpec; set the "
+                                                    "size there"))
+    if model.get("command"):
+        found.append((_ISVC_MODEL + ("command",), "a command on a multi-node predictor replaces the runtime's "
+                                                  "launch script (ray head, health check, server); remove it"))
+    containers = worker.get("containers")
+    if isinstance(containers, list) and len(containers) > 1:
+        found.append((("spec", "predictor", "workerSpec", "containers"), "KServe allows at most one worker "
+                                                                          "container"))
+    for name in SIZE_FIELDS:
+        value = worker.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            found.append((("spec", "predictor", "workerSpec", name),
+                          f"workerSpec.{name} must be a whole number >= 1 (KServe's webhook refuses {value!r})"))
+    return found
+
+
 def _env_path(md: Any, index: int, name: str) -> tuple:
     """Path of one ``spec.model.env`` entry as written (mapping key or list index)."""
     written = (md.spec.get("model") or {}).get("env")
@@ -263,36 +335,14 @@ def _raw(unit: Unit, ctx: RenderContext) -> None:
 
 
 def _raw_rules(unit: Unit, ctx: RenderContext) -> None:
-    """The webhook's multi-node checks, and the two annotations filled in when missing."""
-    predictor = unit.predictor
-    model = predictor.get("model") if isinstance(predictor.get("model"), dict) else {}
-    worker = predictor["workerSpec"]
+    """The webhook's multi-node checks, after filling in the two annotations when missing."""
     annotations = unit.isvc.setdefault("metadata", {}).setdefault("annotations", {})
-    mode, cls = annotations.get(MODE_ANNOTATION), annotations.get(CLASS_ANNOTATION)
-    if mode is not None and mode not in STANDARD_NAMES:
-        ctx.add(unit.problem(("metadata", "annotations", MODE_ANNOTATION),
-                             f"multi-node models run only in {STANDARD} mode (KServe creates no workers in "
-                             f"{mode} mode)", rule=NAME))
-    elif mode is None:
+    if annotations.get(MODE_ANNOTATION) is None:
         _set_annotation(unit, ctx, MODE_ANNOTATION, STANDARD, "multi-node models run only in Standard mode")
-    if cls is not None and cls != NO_AUTOSCALER:
-        ctx.add(unit.problem(("metadata", "annotations", CLASS_ANNOTATION),
-                             f"multi-node models need {CLASS_ANNOTATION}: {NO_AUTOSCALER} (KServe's webhook "
-                             f"refuses {cls!r})", rule=NAME))
-    elif cls is None:
+    if annotations.get(CLASS_ANNOTATION) is None:
         _set_annotation(unit, ctx, CLASS_ANNOTATION, NO_AUTOSCALER, "KServe requires it for multi-node models")
-    _check_storage(unit, ctx, model.get("storageUri"), _ISVC_MODEL + ("storageUri",))
-    for i, env in enumerate(model.get("env") or []):
-        if isinstance(env, dict) and env.get("name") in PARALLEL_ENV:
-            ctx.add(unit.problem(_ISVC_MODEL + ("env", i), f"{env['name']} is set by KServe from "
-                                                           "workerSpec; set the size there", rule=NAME))
-    if model.get("command"):
-        ctx.add(unit.problem(_ISVC_MODEL + ("command",), "a command on a multi-node predictor replaces the "
-                                                        "runtime's launch script (ray head, health check, "
-                                                        "server); remove it", rule=NAME))
-    if len(worker.get("containers") or []) > 1:
-        ctx.add(unit.problem(("spec", "predictor", "workerSpec", "containers"), "KServe allows at most one "
-                                                                                "worker container", rule=NAME))
+    for path, message in violations(unit.isvc):
+        ctx.add(unit.problem(path, message, rule=NAME))
 
 
 def _raw_runtime(unit: Unit, ctx: RenderContext) -> tuple[dict | None, str]:
@@ -506,11 +556,19 @@ def _runtime_path(unit: Unit) -> tuple:
 # --- shared ---------------------------------------------------------------------------------------
 
 def _check_storage(unit: Unit, ctx: RenderContext, uri: Any, path: tuple) -> None:
+    problem = _storage_problem(uri)
+    if problem:
+        ctx.add(unit.problem(path, problem, rule=NAME))
+
+
+def _storage_problem(uri: Any) -> str | None:
+    """Why KServe refuses ``uri`` as a multi-node model's storage, or None when it accepts it."""
     scheme = uri.partition("://")[0] if isinstance(uri, str) and "://" in uri else None
-    if scheme not in STORAGE_SCHEMES:
-        shown = repr(uri) if uri else "none"
-        ctx.add(unit.problem(path, f"multi-node models load from pvc:// or oci:// storage only (KServe's "
-                                   f"webhook refuses {shown}): every node must see the same files", rule=NAME))
+    if scheme in STORAGE_SCHEMES:
+        return None
+    shown = repr(uri) if uri else "none"
+    return (f"multi-node models load from pvc:// or oci:// storage only (KServe's webhook refuses {shown}): "
+            "every node must see the same files")
 
 
 def _set_annotation(unit: Unit, ctx: RenderContext, key: str, value: str, rule: str) -> None:

@@ -159,6 +159,26 @@ def test_a_patch_setting_the_predictor_command_is_an_error() -> None:
     assert any("replace the runtime's launch script" in p for p in problems(model(extra=extra)))
 
 
+@pytest.mark.parametrize("op, phrase", [
+    ("{op: add, path: /spec/predictor/model/env, value: [{name: TENSOR_PARALLEL_SIZE, value: '8'}]}",
+     "TENSOR_PARALLEL_SIZE is set by KServe"),
+    ("{op: replace, path: /spec/predictor/model/storageUri, value: 's3://b/m'}", "pvc:// or oci:// storage only"),
+    ("{op: add, path: /metadata/annotations/serving.kserve.io~1autoscalerClass, value: hpa}",
+     "serving.kserve.io/autoscalerClass: none"),
+    ("{op: replace, path: /metadata/annotations/serving.kserve.io~1deploymentMode, value: Knative}",
+     "run only in Standard mode"),
+    ("{op: remove, path: /metadata/annotations/serving.kserve.io~1deploymentMode}", "run only in Standard mode"),
+    ("{op: replace, path: /spec/predictor/workerSpec/tensorParallelSize, value: 0}",
+     "workerSpec.tensorParallelSize must be a whole number >= 1"),
+    ("{op: add, path: /spec/predictor/model, value: {runtime: x, command: [python]}}",
+     "replaces the runtime's launch script"),
+])
+def test_patches_are_held_to_the_multinode_rules(op: str, phrase: str) -> None:
+    extra = f"  patches:\n    - {{op: add, path: /metadata/labels, value: {{team: a}}}}\n    - {op}\n"
+    found = [p for p in problems(model(extra=extra)) if phrase in p]
+    assert len(found) == 1 and found[0].startswith("in0.yaml:13: spec.patches[1]: after this patch: "), found
+
+
 def test_worker_env_with_placeholders_or_sizes_is_an_error() -> None:
     section = "  multiNode:\n    env: {NAME: '{{.Name}}', PIPELINE_PARALLEL_SIZE: '2'}\n"
     found = problems(model(section))
@@ -295,6 +315,12 @@ def test_raw_isvc_wrong_class_and_storage_are_errors() -> None:
     found = problems(text, RAW_RUNTIME)
     assert any("autoscalerClass: none" in p for p in found)
     assert any("pvc:// or oci://" in p for p in found)
+
+
+def test_raw_isvc_parallel_size_below_one_is_an_error() -> None:
+    found = problems(raw_isvc().replace("{pipelineParallelSize: 2}", "{pipelineParallelSize: 0}"), RAW_RUNTIME)
+    assert found == ["in0.yaml:8: spec.predictor.workerSpec.pipelineParallelSize: workerSpec.pipelineParallelSize "
+                     "must be a whole number >= 1 (KServe's webhook refuses 0)"]
 
 
 def test_raw_isvc_on_an_installed_runtime_warns_about_split_args() -> None:
