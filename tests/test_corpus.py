@@ -44,8 +44,7 @@ EXPECTED_FAILURES: dict[str, tuple[str, str]] = {
     "website/docs-model-serving-storage-providers-ms--98a0e46cf5.yaml": ("unsupported storage URI 'modelscope://", "scheme not in kserve-cmp's list"),
     "website/docs-model-serving-storage-providers-ms--e0efe4e91c.yaml": ("unsupported storage URI 'modelscope://", "scheme not in kserve-cmp's list"),
     "website/el-serving-predictive-inference-logger-request-header-logger--b575ead9d3.yaml": ('predictor: unknown field "predictor"', "fragment"),
-    "website/ng-predictive-inference-transformers-collocation-collocation--1b83a5c1fb.yaml": ("--enable_predictor_health_check belongs on a transformer", "probes http://None"),
-    "website/ng-predictive-inference-transformers-collocation-collocation--42dc3f303e.yaml": ("--enable_predictor_health_check belongs on a transformer", "probes http://None"),
+    "website/ng-predictive-inference-transformers-collocation-collocation--42dc3f303e.yaml": ("--enable_predictor_health_check belongs on a transformer", "'transformer-container ' (trailing blank) is not the collocated transformer"),
     "website/odel-serving-predictive-inference-logger-blob-storage-logger--efcb6d7698.yaml": ('predictor: unknown field "predictor"', "fragment"),
 }  # fmt: skip
 

@@ -28,6 +28,7 @@ from ..derive import ensure_derived_runtime, runtime_container
 from ..kserve import flags
 from ..kserve.merge import merge_runtime_container
 from ..kserve.placeholders import escape_strings
+from ..source.yamlio import format_path
 from ..spec.deployment import read_env
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
@@ -43,6 +44,8 @@ TRANSFORMER_FIELDS = ("image", "args", "env", "resources", "predictorHealthCheck
 PROBES = ("readinessProbe", "livenessProbe")
 HANDLERS = ("exec", "grpc", "httpGet", "tcpSocket")
 CONTAINER_NAME = "kserve-container"
+#: A transformer running in the predictor's pod (collocation) is the predictor container of this name.
+COLLOCATED_NAME = "transformer-container"
 _TRUE, _FALSE = "true", "false"
 
 
@@ -227,23 +230,30 @@ def _predictor_probes(unit: Unit, ctx: RenderContext) -> None:
 
 
 def _raw_transformers(unit: Unit, ctx: RenderContext) -> None:
-    """Normalise the flag in every transformer container of a raw InferenceService."""
-    containers = ((unit.isvc.get("spec") or {}).get("transformer") or {}).get("containers") or []
-    for i, container in enumerate(containers):
-        args = container.get("args") if isinstance(container, dict) else None
-        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-            continue
-        path = ("spec", "transformer", "containers", i, "args")
-        scan = scan_flag(args)
-        for index, message in scan.errors:
-            ctx.add(unit.problem(path + (index,), message, rule=NAME))
-        if scan.requested is None or scan.errors:
-            continue
-        normalised = with_flag(scan, scan.requested)
-        if normalised != args:
-            container["args"] = normalised
-            ctx.provenance.record(unit.isvc, f"spec.transformer.containers[{i}].args", normalised,
-                                  unit.where(path), "predictor health check (bare flag)")
+    """Normalise the flag in every transformer container of a raw InferenceService, collocated ones included."""
+    spec = unit.isvc.get("spec") or {}
+    for part in ("transformer", "predictor"):
+        containers = (spec.get(part) or {}).get("containers") or []
+        for i, container in enumerate(containers):
+            if isinstance(container, dict) and (part == "transformer" or container.get("name") == COLLOCATED_NAME):
+                _normalise_container(unit, ctx, container, ("spec", part, "containers", i, "args"))
+
+
+def _normalise_container(unit: Unit, ctx: RenderContext, container: dict, path: tuple) -> None:
+    """One bare flag where the container's arguments ask for the check, none where they switch it off."""
+    args = container.get("args")
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        return
+    scan = scan_flag(args)
+    for index, message in scan.errors:
+        ctx.add(unit.problem(path + (index,), message, rule=NAME))
+    if scan.requested is None or scan.errors:
+        return
+    normalised = with_flag(scan, scan.requested)
+    if normalised != args:
+        container["args"] = normalised
+        ctx.provenance.record(unit.isvc, format_path(path), normalised, unit.where(path),
+                              "predictor health check (bare flag)")
 
 
 def _raw_predictor(unit: Unit, ctx: RenderContext) -> None:
@@ -252,7 +262,7 @@ def _raw_predictor(unit: Unit, ctx: RenderContext) -> None:
     model = predictor.get("model") if isinstance(predictor.get("model"), dict) else {}
     _reject_on_predictor(unit, ctx, ("spec", "predictor", "model", "args"), model.get("args"))
     for i, container in enumerate(predictor.get("containers") or []):
-        if isinstance(container, dict):
+        if isinstance(container, dict) and container.get("name") != COLLOCATED_NAME:
             _reject_on_predictor(unit, ctx, ("spec", "predictor", "containers", i, "args"), container.get("args"))
     base = _raw_runtime(unit, ctx, model)
     base_container = runtime_container(base) if base else None

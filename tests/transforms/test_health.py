@@ -193,3 +193,38 @@ def test_raw_predictor_flag_is_an_error() -> None:
                        "      args: [--enable_predictor_health_check]\n")
     assert any(m.startswith("raw.yaml:10: spec.predictor.model.args[0]: --enable_predictor_health_check belongs")
                for m in errors(text, "raw.yaml"))
+
+
+COLLOCATED = """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: coll, namespace: ns}
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: gs://m/coll
+    containers:
+    - name: transformer-container
+      image: myorg/t:1
+      args: [--predictor_host=localhost:8085, --enable_predictor_health_check=True, --enable_predictor_health_check]
+"""
+
+
+def test_collocated_transformer_container_flag_is_normalised() -> None:
+    isvc = by_kind(render(COLLOCATED, "raw.yaml"), "InferenceService")
+    assert isvc["spec"]["predictor"]["containers"][0]["args"] == ["--predictor_host=localhost:8085", FLAG]
+    off = COLLOCATED.replace("=True, --enable_predictor_health_check]", "=false]")
+    isvc = by_kind(render(off, "raw.yaml"), "InferenceService")
+    assert isvc["spec"]["predictor"]["containers"][0]["args"] == ["--predictor_host=localhost:8085"]
+
+
+def test_other_predictor_containers_still_refuse_the_flag() -> None:
+    text = COLLOCATED.replace("name: transformer-container", "name: sidecar")
+    assert errors(text, "raw.yaml") == [
+        "raw.yaml:12: spec.predictor.containers[0].args[1]: --enable_predictor_health_check belongs on a "
+        "transformer: on a predictor --predictor_host is unset and the check would probe http://None (use "
+        "spec.transformer.predictorHealthCheck)",
+        "raw.yaml:12: spec.predictor.containers[0].args[2]: --enable_predictor_health_check belongs on a "
+        "transformer: on a predictor --predictor_host is unset and the check would probe http://None (use "
+        "spec.transformer.predictorHealthCheck)"]
