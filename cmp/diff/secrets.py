@@ -22,13 +22,27 @@ def is_secret(obj: dict | None) -> bool:
 
 
 def secret_values(obj: dict) -> dict[str, bytes]:
-    """The Secret's keys and raw bytes, ``stringData`` folded over ``data``."""
+    """The Secret's keys and raw bytes, ``stringData`` folded over ``data``.
+
+    A ``data`` or ``stringData`` that is not a mapping (a broken input) counts as one value,
+    under the key ``(<field>: not a mapping)``, so it is masked like the rest.
+    """
     values: dict[str, bytes] = {}
-    for key, text in sorted((obj.get("data") or {}).items()):
-        values[str(key)] = _decode(text)
-    for key, text in sorted((obj.get("stringData") or {}).items()):
-        values[str(key)] = str(text).encode("utf-8")
+    for field, read in (("data", _decode), ("stringData", _encode)):
+        block = obj.get(field)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            values[f"({field}: not a mapping)"] = str(block).encode("utf-8")
+            continue
+        for key, text in sorted(block.items(), key=lambda item: str(item[0])):
+            values[str(key)] = read(text)
     return values
+
+
+def _encode(text: object) -> bytes:
+    """A ``stringData`` value as bytes."""
+    return str(text).encode("utf-8")
 
 
 def _decode(text: object) -> bytes:

@@ -34,3 +34,13 @@ def test_last_applied_annotation_is_masked_and_other_kinds_pass() -> None:
     assert old["metadata"]["annotations"][LAST_APPLIED] == "*** (21 bytes)"
     config = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "visible"}}
     assert mask_pair(config, config) == (config, config)
+
+
+def test_a_malformed_secret_is_masked_whole_instead_of_crashing() -> None:
+    """``data``/``stringData`` that are not mappings (a broken input) are masked as one value each."""
+    broken = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": ["c2VjcmV0"],
+              "stringData": "hunter2"}
+    old, new = mask_pair(broken, _secret({"a": "v"}))
+    assert old["data"] == {"(data: not a mapping)": "*** (12 bytes)", "(stringData: not a mapping)": "*** (7 bytes)"}
+    assert "hunter2" not in repr(old) and "c2VjcmV0" not in repr(old)
+    assert new["data"] == {"a": "*** (1 bytes)"}
