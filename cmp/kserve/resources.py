@@ -57,6 +57,14 @@ def merged_resources(runtime: Mapping | None, isvc: Mapping | None) -> dict[str,
     }
 
 
+def is_extended(name: str) -> bool:
+    """True for an extended resource (``nvidia.com/gpu``...): Kubernetes wants its request equal to its limit.
+
+    Native resources have no domain (``cpu``, ``memory``) or a ``kubernetes.io/`` one.
+    """
+    return "/" in name and "kubernetes.io/" not in name
+
+
 def conflicts(resources: Mapping) -> list[Conflict]:
     """Resources (sorted by name) whose request is above the limit; unparsable values are skipped."""
     requests = resources.get("requests") or {}

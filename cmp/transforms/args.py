@@ -42,7 +42,7 @@ from ..kserve.ports import (
     rewrite_metrics_port,
     rewrite_ports,
 )
-from ..kserve.resources import conflicts, merged_resources
+from ..kserve.resources import QuantityError, conflicts, is_extended, merged_resources, parse_quantity
 from ..source.yamlio import format_path
 from ..unit import RenderContext, Unit
 
@@ -331,7 +331,11 @@ def _reconcile_resources(unit: Unit, ctx: RenderContext) -> None:
     for c in clashes:
         ctx.add(unit.problem(path + ("requests", c.resource), f"request {c.request} is above the limit "
                              f"{c.limit} set at {unit.where(path + ('limits', c.resource))}", rule=NAME))
-    if clashes:
+    unequal = [n for n in _unequal_extended(own) if n not in {c.resource for c in clashes}]
+    for name in unequal:
+        ctx.add(unit.problem(path + ("requests", name), f"request {own['requests'][name]} differs from the limit "
+                             f"{own['limits'][name]}; Kubernetes needs them equal for {name}", rule=NAME))
+    if clashes or unequal:
         return
     base = runtime_container(unit.base_runtime) or {}
     resources = model["resources"]
@@ -348,6 +352,48 @@ def _reconcile_resources(unit: Unit, ctx: RenderContext) -> None:
                                   unit.where(path + ("limits", c.resource)),
                                   f"request lowered to the limit (runtime {_name(unit.base_runtime)} "
                                   f"requests {c.request})")
+    _pair_extended(unit, ctx, base.get("resources"), resources)
+
+
+def _pair_extended(unit: Unit, ctx: RenderContext, runtime_resources: dict | None, resources: dict) -> None:
+    """Extended resources (GPUs) the overlay sets get a limit equal to their request after KServe's merge.
+
+    Kubernetes refuses an extended resource requested without a limit, or with a different one, and
+    KServe picks GPU images from limits only.
+    """
+    path = ("spec", "model", "resources")
+    own = unit.deployment.model.resources
+    merged = merged_resources(runtime_resources, resources)
+    for name in sorted(own.get("requests") or {}):
+        if is_extended(name) and name not in merged["limits"]:
+            resources.setdefault("limits", {})[name] = own["requests"][name]
+            ctx.provenance.record(unit.isvc, f"spec.predictor.model.resources.limits.{name}", own["requests"][name],
+                                  unit.where(path + ("requests", name)), "limit set to the request (Kubernetes "
+                                  "needs a limit equal to the request of an extended resource)")
+    for name in _unequal_extended(merged):
+        if name in (own.get("limits") or {}) and name not in (own.get("requests") or {}):
+            resources.setdefault("requests", {})[name] = own["limits"][name]
+            ctx.provenance.record(unit.isvc, f"spec.predictor.model.resources.requests.{name}", own["limits"][name],
+                                  unit.where(path + ("limits", name)), "request set to the limit (Kubernetes "
+                                  "needs a limit equal to the request of an extended resource)")
+        elif name in (own.get("requests") or {}) and name not in (own.get("limits") or {}):
+            resources.setdefault("limits", {})[name] = own["requests"][name]
+            ctx.provenance.record(unit.isvc, f"spec.predictor.model.resources.limits.{name}", own["requests"][name],
+                                  unit.where(path + ("requests", name)), "limit set to the request (Kubernetes "
+                                  "needs a limit equal to the request of an extended resource)")
+
+
+def _unequal_extended(resources: dict) -> list[str]:
+    """Extended resources (sorted) whose request and limit, both given, differ."""
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    found = []
+    for name in sorted(set(requests) & set(limits)):
+        try:
+            if is_extended(name) and parse_quantity(requests[name]) != parse_quantity(limits[name]):
+                found.append(name)
+        except QuantityError:
+            continue
+    return found
 
 
 def _base_args(runtime: dict) -> list[str]:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmp.catalog import get_runtime as catalog_runtime
 from cmp.derive import runtime_container
 from cmp.kserve.flags import parse_args
 from cmp.kserve.merge import assemble_predictor_container
@@ -162,6 +163,50 @@ def test_raw_isvc_arg_kserve_cannot_template_is_a_warning():
     (warning,) = [w for w in result.warnings if w.rule == "args"]
     assert warning.path == "spec.predictor.model.args[0]" and warning.level == "warning"
     assert "KServe's template pass fails on it" in warning.message and "{{`{{`}}" in warning.message
+
+
+VLLM_GPU = MD_HEAD + """  runtime: kserve-vllmserver
+  model:
+    format: vLLM
+    storageUri: hf://a/b
+    resources: RESOURCES
+"""
+
+
+def test_gpu_request_without_a_limit_gets_the_limit():
+    """Kubernetes needs a limit equal to the request for a GPU; KServe picks the vLLM image from limits."""
+    result = render(VLLM_GPU.replace("RESOURCES", "{requests: {nvidia.com/gpu: '2'}}"))
+    isvc = by_kind(result, "InferenceService")
+    assert model(result)["resources"] == {"requests": {"nvidia.com/gpu": "2"}, "limits": {"nvidia.com/gpu": "2"}}
+    container = assemble_predictor_container(catalog_runtime("kserve-vllmserver"), isvc)
+    assert container["image"] == "vllm/vllm-openai:v0.20.0"   # not KServe's -cpu image
+
+
+def test_gpu_request_or_limit_is_paired_with_the_runtime_side():
+    runtime = """apiVersion: serving.kserve.io/v1alpha1
+kind: ServingRuntime
+metadata: {name: rt, namespace: ns}
+spec:
+  supportedModelFormats: [{name: x, autoSelect: true}]
+  containers:
+  - name: kserve-container
+    image: img:1
+    resources: {requests: {nvidia.com/gpu: '4'}, limits: {nvidia.com/gpu: '4'}}
+---
+"""
+    for own, wanted in (("{requests: {nvidia.com/gpu: '1'}}", {"requests": {"nvidia.com/gpu": "1"},
+                                                                 "limits": {"nvidia.com/gpu": "1"}}),
+                        ("{limits: {nvidia.com/gpu: '8'}}", {"requests": {"nvidia.com/gpu": "8"},
+                                                              "limits": {"nvidia.com/gpu": "8"}})):
+        result = render(runtime + MD_HEAD + f"  runtime: rt\n  model: {{storageUri: gs://b/m, resources: {own}}}\n")
+        assert model(result)["resources"] == wanted
+
+
+def test_gpu_request_unequal_to_its_own_limit_is_an_error():
+    with pytest.raises(CmpError) as err:
+        render(VLLM_GPU.replace("RESOURCES", "{requests: {nvidia.com/gpu: '1'}, limits: {nvidia.com/gpu: '2'}}"))
+    assert ("app.yaml:11: spec.model.resources.requests.nvidia.com/gpu: request 1 differs from the limit 2; "
+            "Kubernetes needs them equal for nvidia.com/gpu") in str(err.value)
 
 
 def test_rules_for_adds_setting_and_annotation_flags_per_runtime():
