@@ -68,8 +68,7 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
     """Drop internal annotations, check the URI, render the per-model storage container."""
     _drop_internal_annotations(unit, ctx)
     defaults = profile_defaults(ctx)
-    uri_path = ("spec", "model", "storageUri") if unit.deployment else ("spec", "predictor", "model", "storageUri")
-    uri = (unit.predictor.get("model") or {}).get("storageUri")
+    uri_path, uri = predictor_uri(unit)
     block = unit.deployment.spec.get(SECTION) if unit.deployment else None
     if isinstance(uri, str) and not _check_uri(unit, ctx, uri, uri_path, defaults, block is not None):
         return
@@ -79,6 +78,21 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
     ctx.problems.extend(problems)
     if settings is not None and isinstance(uri, str):
         _per_model(unit, ctx, settings, uri, defaults)
+
+
+def predictor_uri(unit: Unit) -> tuple[tuple, Any]:
+    """(where it was written, value) of the predictor's ``storageUri``.
+
+    A ModelDeployment's is ``spec.model.storageUri``; a raw InferenceService's sits in whichever
+    implementation its predictor uses (``model``, or a framework such as ``sklearn`` or ``pytorch``).
+    """
+    if unit.deployment is not None:
+        return ("spec", "model", "storageUri"), (unit.predictor.get("model") or {}).get("storageUri")
+    for key in sorted(unit.predictor, key=lambda k: (k != "model", str(k))):
+        implementation = unit.predictor[key]
+        if isinstance(implementation, dict) and "storageUri" in implementation:
+            return ("spec", "predictor", key, "storageUri"), implementation["storageUri"]
+    return ("spec", "predictor"), None
 
 
 def cluster_objects(ctx: RenderContext) -> list[tuple[dict, Doc]]:
@@ -202,7 +216,7 @@ def image_problem(image: str) -> str | None:
     if _DIGEST.search(image):
         return None
     last = image.rsplit("/", 1)[-1]
-    if ":" not in last:
+    if ":" not in last or "@" in last or not last.rsplit(":", 1)[1]:
         return f"image {image!r} has no tag: pin a version tag or a digest"
     if last.rsplit(":", 1)[1] == "latest":
         return f"image {image!r} uses the tag 'latest': pin a version tag or a digest"

@@ -213,6 +213,22 @@ spec:
     assert "spec.predictor.annotations" in err.value.warnings[0].format()
 
 
+@pytest.mark.parametrize("implementation", ["sklearn", "pytorch", "huggingface", "tensorflow"])
+def test_raw_inference_service_framework_predictor_uri(implementation: str) -> None:
+    raw = f"""\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {{name: raw, namespace: ns}}
+spec:
+  predictor:
+    {implementation}: {{storageUri: 'gcs://bucket/m'}}
+"""
+    with pytest.raises(CmpError) as err:
+        render_docs(load_stream(raw, "raw.yaml"), Settings())
+    assert [p.format().split(": must")[0] for p in err.value.problems] == [
+        f"raw.yaml:6: spec.predictor.{implementation}.storageUri: unsupported storage URI 'gcs://bucket/m'"]
+
+
 def test_cluster_objects_render_the_default_storage_container() -> None:
     prof = profile()
     ctx = RenderContext(settings=Settings(), profile=prof, inputs=[prof.doc])
@@ -247,6 +263,7 @@ def test_cluster_objects_policy_and_no_profile() -> None:
 @pytest.mark.parametrize("image, problem", [
     ("repo/img:1.2.3", None), ("mirror:5000/repo/img:v1", None), ("img@sha256:" + "a" * 64, None),
     ("mirror:5000/repo/img", "has no tag"), ("img:latest", "tag 'latest'"), ("img", "has no tag"),
+    ("img:", "has no tag"), ("img@sha256:abc", "has no tag"),
 ])
 def test_image_pinning(image: str, problem: str | None) -> None:
     found = storage.image_problem(image)
