@@ -25,6 +25,7 @@ from . import params, policy
 APP_ENV_PREFIX = "ARGOCD_ENV_"
 APP_NAMESPACE = "ARGOCD_APP_NAMESPACE"
 DEFAULT = "default"
+PARAMETER = "parameter "
 
 
 def app_env(setting: Setting) -> str:
@@ -38,6 +39,10 @@ class Resolved:
 
     settings: Settings
     origins: dict[str, str]
+
+    def by_application(self, name: str) -> bool:
+        """True when setting ``name`` came from the Application (a parameter or its plugin env)."""
+        return self.origins[name].startswith((PARAMETER, APP_ENV_PREFIX))
 
     def explicit(self) -> list[Setting]:
         """The settings whose value did not come from the defaults, in table order."""
@@ -60,8 +65,12 @@ class Resolved:
         return args
 
 
-def resolve(environ: Mapping[str, str], app_dir: str = ".") -> Resolved:
-    """Settings for one ``generate`` run in ``app_dir``; UsageError lists every mistake."""
+def resolve(environ: Mapping[str, str], app_dir: str = ".", *, check_paths: bool = True) -> Resolved:
+    """Settings for one ``generate`` run in ``app_dir``; UsageError lists every mistake.
+
+    ``check_paths=False`` leaves the check that Application paths stay in the repository to a
+    caller that knows the app directories only later (``cmp diff``).
+    """
     problems = app_env_problems(environ)
     try:
         parameters = params.decode(environ)
@@ -80,7 +89,8 @@ def resolve(environ: Mapping[str, str], app_dir: str = ".") -> Resolved:
         origins[setting.name] = origin
         if by_application:
             from_application[setting.name] = raw
-    problems.extend(policy.path_problems(from_application, app_dir, environ))
+    if check_paths:
+        problems.extend(policy.path_problems(from_application, app_dir, environ))
     if problems:
         raise UsageError(problems)
     return Resolved(Settings(**values), origins)
@@ -101,7 +111,7 @@ def _candidates(setting: Setting, environ: Mapping[str, str],
                 parameters: dict[str, str]) -> list[tuple[str, str, bool]]:
     """``(source, raw value, set by the Application)`` of every source that sets ``setting``, strongest first."""
     candidates = [
-        (f"parameter {setting.name}", parameters.get(setting.name), True),
+        (f"{PARAMETER}{setting.name}", parameters.get(setting.name), True),
         (app_env(setting), environ.get(app_env(setting)), True),
         (setting.env, environ.get(setting.env), False),
     ]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from ..argocd import policy
 from ..pipeline import render
 from ..problems import CmpError, UsageError
 from ..settings import Settings
@@ -46,8 +47,11 @@ class Rendered:
 
 def diff_trees(base: Tree, head: Tree, paths: list[str], settings: Settings, *,
                show_secrets: bool = False) -> DiffReport:
-    """Every app found under ``paths`` (relative to the roots) on either side, compared."""
-    settings = absolute_paths(settings)
+    """Every app found under ``paths`` (relative to the roots) on either side, compared.
+
+    A relative ``cluster_profile`` is relative to each app's directory (an Application's
+    parameter); give an absolute path for one file used by every app on both sides.
+    """
     for path in paths:
         if not any(os.path.isdir(os.path.join(tree.root, path)) for tree in (base, head)):
             raise UsageError(f"{path!r} is not a directory on either side ({base.label}, {head.label})")
@@ -60,11 +64,20 @@ def diff_trees(base: Tree, head: Tree, paths: list[str], settings: Settings, *,
     return report
 
 
-def absolute_paths(settings: Settings) -> Settings:
-    """Settings whose file paths still hold after the working directory changes."""
-    if settings.cluster_profile:
-        return dataclasses.replace(settings, cluster_profile=os.path.abspath(settings.cluster_profile))
-    return settings
+def app_settings(app: str, settings: Settings) -> tuple[Settings, tuple[str, ...]]:
+    """``settings`` for rendering ``app`` from the top of its tree (the working directory), and
+    the messages of the sidecar's refusal, if any: a relative cluster profile is read from the
+    app's directory and must stay inside the tree, as :mod:`cmp.argocd.policy` requires."""
+    value = settings.cluster_profile
+    if not value or os.path.isabs(value):
+        return settings, ()
+    refused = policy.path_problems({"cluster-profile": value}, app, {})
+    if refused:
+        return settings, tuple(p.format() for p in refused)
+    path = os.path.join(app, value)
+    if not os.path.isfile(path):
+        return settings, (f"cluster-profile: {value}: no such file (relative to {app})",)
+    return dataclasses.replace(settings, cluster_profile=path), ()
 
 
 @contextmanager
@@ -84,6 +97,9 @@ def render_app(root: str, app: str, settings: Settings) -> Rendered | None:
     if not has_inputs(os.path.join(root, app)):
         return None
     with working_directory(root):
+        settings, refused = app_settings(app, settings)
+        if refused:
+            return Rendered(error=refused)
         try:
             result = render(app, settings)
         except UsageError:

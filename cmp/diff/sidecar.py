@@ -5,12 +5,18 @@ for an entry of its ``plugin.env`` (Argo CD passes it as ``ARGOCD_ENV_NAME``); `
 variables of this process play the sidecar container's own env. They are resolved by
 :func:`cmp.argocd.sources.resolve`, the code ``generate`` runs, so a mistake the sidecar would
 refuse is refused here too. Options given on the command line (``--namespace`` ...) win over all.
+
+A ``cluster-profile`` path the Application sets is, as in the sidecar, a repository path relative
+to the app directory: it stays relative here, and each app reads it from its own directory on
+each side (see :func:`cmp.diff.compare.app_settings`). One named by an option or by the sidecar
+env is a file where ``cmp diff`` runs, the same for both sides: it is made absolute.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any, Mapping
 
 from ..argocd import params, sources
@@ -41,7 +47,7 @@ def sidecar_environ(parameters: list[str], app_env: list[str], environ: Mapping[
 def diff_settings(options: dict[str, Any], parameters: list[str], app_env: list[str],
                   environ: Mapping[str, str]) -> Settings:
     """Sidecar resolution of parameters and env, then the explicit command-line options over it."""
-    resolved = sources.resolve(sidecar_environ(parameters, app_env, environ)).settings
+    resolved = sources.resolve(sidecar_environ(parameters, app_env, environ), check_paths=False)
     explicit = {}
     for setting in SETTINGS:
         raw = options.get(setting.attr)
@@ -50,4 +56,8 @@ def diff_settings(options: dict[str, Any], parameters: list[str], app_env: list[
                 explicit[setting.attr] = parse_value(BY_NAME[setting.name], raw)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
-    return dataclasses.replace(resolved, **explicit)
+    settings = dataclasses.replace(resolved.settings, **explicit)
+    app_relative = "cluster_profile" not in explicit and resolved.by_application("cluster-profile")
+    if settings.cluster_profile and not app_relative:
+        settings = dataclasses.replace(settings, cluster_profile=os.path.abspath(settings.cluster_profile))
+    return settings

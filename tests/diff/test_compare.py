@@ -73,3 +73,51 @@ def test_a_path_on_one_side_only_is_compared_with_nothing(tmp_path: Path) -> Non
                         ["apps/iris"], Settings())
     [app] = report.apps
     assert [o.action for o in app.objects] == ["added"]
+
+
+PROFILE = """apiVersion: kserve-cmp.io/v1alpha1
+kind: ClusterProfile
+metadata: {name: p}
+spec:
+  deploymentMode: Knative
+  kserve: {version: v0.20.0}
+  knative:
+    configAutoscaler: {max-scale: "MAX"}
+"""
+
+
+def _profiled(root: Path, max_scale: int) -> None:
+    _write(root, {"apps/iris/model.yaml": MODEL, "clusters/prod.yaml": PROFILE.replace("MAX", str(max_scale))})
+
+
+def test_a_cluster_profile_parameter_is_read_from_each_side_relative_to_the_app(tmp_path: Path) -> None:
+    """As in the sidecar, an Application's ``cluster-profile`` is a repository path relative to the
+    app directory; each side reads its own copy, so a change to the profile shows."""
+    _profiled(tmp_path / "base", 5)
+    _profiled(tmp_path / "head", 7)
+    result = run_cli(["diff", "base", "head", "--format", "json",
+                      "--param", "cluster-profile=../../clusters/prod.yaml"], cwd=tmp_path)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    [app] = json.loads(result.stdout)["apps"]
+    [model] = app["models"]
+    assert {c["field"]: (c["old"], c["new"]) for c in model["changes"]}["max replicas"] == ("5", "7")
+
+
+def test_a_cluster_profile_parameter_leaving_the_tree_fails_that_side_as_in_the_sidecar(tmp_path: Path) -> None:
+    _profiled(tmp_path / "base", 1)
+    _profiled(tmp_path / "head", 1)
+    (tmp_path / "outside.yaml").write_text(PROFILE.replace("MAX", "1"))
+    result = run_cli(["diff", "base", "head", "--format", "json", "--env",
+                      "KSERVE_CMP_CLUSTER_PROFILE=../../../outside.yaml"], cwd=tmp_path)
+    assert result.exit_code == 2
+    [app] = json.loads(result.stdout)["apps"]
+    assert [e["side"] for e in app["errors"]] == ["base", "head"]
+    assert "must be a path inside the repository" in app["errors"][1]["messages"][0]
+
+
+def test_a_cluster_profile_option_is_one_file_for_both_sides(tmp_path: Path) -> None:
+    """``--cluster-profile`` (like the sidecar's own env) names a file where ``cmp diff`` runs."""
+    _profiled(tmp_path / "base", 5)
+    _profiled(tmp_path / "head", 7)
+    result = run_cli(["diff", "base", "head", "--cluster-profile", "head/clusters/prod.yaml"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout + result.stderr
