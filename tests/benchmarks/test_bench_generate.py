@@ -68,6 +68,7 @@ def test_child_measurement_reports_time_and_memory(tmp_path: Path) -> None:
                               str(out))
     assert out.read_text().strip() == str(64 << 20)
     assert sample.rss_mb >= 64 and sample.seconds > 0 and sample.code == 0
+    assert 0 < sample.cpu < sample.seconds * 2
 
 
 def test_child_environment_allows_bytecode_caching(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,10 +79,11 @@ def test_child_environment_allows_bytecode_caching(monkeypatch: pytest.MonkeyPat
 
 def test_report_states_every_target() -> None:
     fig = runner.Figure
-    rows = [runner.Row(100, 175, fig(0.5, 40), fig(0.4, 30), fig(0.2, 20)),
-            runner.Row(1000, 1750, fig(1.2, 70), fig(4.0, 90), fig(0.8, 60))]
-    text = runner.report(rows, (fig(0.06, 30), fig(0.05, 20)))
-    assert "kustomize build 0.050s: 1.20x (target <= 1.3x: ok)" in text
+    rows = [runner.Row(100, 175, fig(0.5, 40, 0.5), fig(0.4, 30, 0.6), fig(0.2, 20, 0.2)),
+            runner.Row(1000, 1750, fig(1.2, 70, 1.0), fig(4.0, 90, 5.0), fig(0.8, 60, 0.8))]
+    text = runner.report(rows, (fig(0.06, 30, 0.06), fig(0.05, 20, 0.04)))
+    assert "kustomize build 0.050s: 1.20x (target <= 1.3x: ok; CPU time 1.50x)" in text
+    assert "CPU time: 1.25x the floor, 0.20x kustomize build" in text
     assert "0.30x kustomize build (target <= 0.5x: ok)" in text
     assert "growth time(1,000)/time(100): 2.40" in text
     assert "peak RSS 70 MB (target <= 200 MB: ok)" in text
