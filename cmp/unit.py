@@ -53,8 +53,7 @@ class Unit:
 
     def where(self, path: tuple) -> str:
         """``file:line`` of a field of the input, for provenance."""
-        line = self.source.line_of(path)
-        return f"{self.source.file}:{line}" if line else (self.source.file or "")
+        return self.source.where(path)
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """Running the real ``kustomize build`` as a subprocess (argv, never a shell), bounded in time.
 
 The app directory is built through a small wrapper kustomization in a private temp dir that
-adds ``buildMetadata: [originAnnotations]``: every object then says which file it came from,
-so problems can name ``file:line`` even after overlays patched it. The annotation is removed
-again before anything is emitted. No exec/KRM plugins (``--enable-alpha-plugins`` is never
+adds ``buildMetadata: [originAnnotations, transformerAnnotations]``: every object then says which
+file it came from and which kustomizations patched it, so problems can name ``file:line`` even
+after overlays patched it (``cmp.source.origins``). Both annotations are removed again before
+anything is emitted. No exec/KRM plugins (``--enable-alpha-plugins`` is never
 passed), no Helm (``--enable-helm`` never passed), kustomize's default load restrictor, and
 remote bases refused before kustomize runs unless the ``allow-remote-bases`` setting is on.
 """
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..problems import Problem, ToolError
+from . import origins
 from .yamlio import Doc, load_stream
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
+TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
 _REMOTE = re.compile(r"^(https?://|git::|git@|ssh://|file://|github\.com/|gitlab\.com/|bitbucket\.org/)"
                      r"|\?ref=|\.git(//|$)")
 _REF_FIELDS = ("resources", "bases", "components")
@@ -196,7 +199,7 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
     with tempfile.TemporaryDirectory(prefix="kserve-cmp-") as tmp:
         with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
             relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
-            handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations]\n")
+            handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n")
         cmd = Command(argv + (tmp,), cwd=app, timeout=timeout)
         result = cmd.run()
     if result.returncode != 0:
@@ -229,11 +232,12 @@ def _relocate(problem: Problem, display_root: str) -> Problem:
     return Problem(problem.message, file=file, line=problem.line, path=problem.path, rule=problem.rule)
 
 
-def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: dict[str, list[Doc]]) -> Doc:
-    """Strip the origin annotation; locate the doc in its source file for line numbers.
+def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: dict) -> Doc:
+    """Strip kustomize's build annotations; locate every field in the file that wrote it.
 
-    Fields an overlay added have no line of their own in the source: problems about them point
-    at the nearest ancestor the source file has (``Doc.line_of``).
+    Fields come from the object's source file, except those an overlay's patch wrote, which
+    point at that patch (``cmp.source.origins``). A field neither has points at its nearest
+    ancestor that one of them has.
     """
     obj = doc.obj
     meta = obj.get("metadata") if isinstance(obj, dict) else None
@@ -241,23 +245,29 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
     if not isinstance(annotations, dict) or ORIGIN not in annotations:
         return doc
     origin = annotations.pop(ORIGIN)
+    transformations = annotations.pop(TRANSFORMATIONS, "")
     if not annotations:
         meta.pop("annotations")
     match = re.search(r"^path:\s*(.+)$", str(origin), re.M)
     if not match:
         return doc
+
+    def show(path: str) -> str:
+        return os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
+
     source = os.path.normpath(os.path.join(wrapper, match.group(1).strip().strip("'\"")))
-    shown = os.path.normpath(os.path.join(display_root, os.path.relpath(source, app)))
     if source not in sources:
         try:
             with open(source, "rb") as handle:
-                sources[source] = load_stream(handle.read(), shown)
+                sources[source] = load_stream(handle.read(), show(source))
         except Exception:  # the origin is informative only; kustomize already read the file
             sources[source] = []
     original = _find_same_object(sources[source], obj)
-    if original is None:
-        return Doc(obj, shown, None, {})
-    return Doc(obj, shown, original.line, original.marks)
+    marks, moved = (dict(original.marks), {}) if original is not None else ({}, {})
+    if transformations:
+        writes = origins.patch_writes(obj, transformations, wrapper, show, sources.setdefault("", {}))
+        origins.apply_writes(marks, moved, writes)
+    return Doc(obj, show(source), original.line if original is not None else None, marks, moved)
 
 
 def _find_same_object(candidates: list[Doc], obj: dict) -> Doc | None:

@@ -51,21 +51,30 @@ class Doc:
     file: str | None = None
     line: int | None = None
     marks: dict = field(default_factory=dict)
+    moved: dict = field(default_factory=dict)   # path -> file, for fields an overlay's patch wrote
 
-    def line_of(self, path: Path) -> int | None:
-        """Line of ``path``, or of its nearest ancestor that has one, or of the document."""
+    def location(self, path: Path) -> tuple[str | None, int | None]:
+        """(file, line) of ``path``, or of its nearest ancestor that has one, or of the document."""
         path = tuple(path)
         while path:
             line = self.marks.get(path)
             if line is not None:
-                return line
+                return self.moved.get(path, self.file), line
             path = path[:-1]
-        return self.line
+        return self.file, self.line
+
+    def line_of(self, path: Path) -> int | None:
+        return self.location(path)[1]
+
+    def where(self, path: Path) -> str:
+        """``file:line`` of ``path`` (see :meth:`location`), for provenance and messages."""
+        file, line = self.location(path)
+        return f"{file}:{line}" if line else (file or "")
 
     def problem(self, path: Path, message: str, rule: str | None = None, level: str = "error") -> Problem:
         """A problem located at ``path`` of this document."""
-        return Problem(message, file=self.file, line=self.line_of(path), path=format_path(path) or None,
-                       rule=rule, level=level)
+        file, line = self.location(path)
+        return Problem(message, file=file, line=line, path=format_path(path) or None, rule=rule, level=level)
 
 
 def format_path(path: Path) -> str:

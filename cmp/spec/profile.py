@@ -48,29 +48,24 @@ class ClusterProfile:
         """``cluster profile file:line``, or that there is none."""
         if self.doc is None:
             return "no cluster profile"
-        return f"cluster profile {_where(self.doc, ())}"
+        return f"cluster profile {self.doc.where(())}"
 
     def where(self, key: str) -> str:
         """Where the value of a ``config-autoscaler`` key comes from, for messages and explain."""
         if self.doc is None:
             return f"Knative default {key}: {KNATIVE_DEFAULTS[key]} (no cluster profile)"
         if key in self.autoscaler_data:
-            return f"{key}: {self.autoscaler_data[key]} at {_where(self.doc, AUTOSCALER_PATH + (key,))}"
+            return f"{key}: {self.autoscaler_data[key]} at {self.doc.where(AUTOSCALER_PATH + (key,))}"
         return f"Knative default {key}: {KNATIVE_DEFAULTS[key]} ({self.describe()} does not set it)"
 
     def where_mode(self) -> str:
         """Where the default deployment mode comes from."""
         if self.doc is None or self.deployment_mode is None:
             return "KServe default (Knative)"
-        return _where(self.doc, ("spec", "deploymentMode"))
+        return self.doc.where(("spec", "deploymentMode"))
 
 
 DEFAULT = ClusterProfile()
-
-
-def _where(doc: Doc, path: tuple) -> str:
-    line = doc.line_of(path)
-    return f"{doc.file}:{line}" if line else (doc.file or "")
 
 
 def is_cluster_profile(obj: Any) -> bool:
@@ -132,7 +127,7 @@ def resolve(docs: list[Doc], setting: str, max_size: int, sections: frozenset[st
         return None, problems
     first, *rest = candidates
     for extra in rest:
-        origin = f"the cluster-profile setting ({setting})" if setting else _where(first, ())
+        origin = f"the cluster-profile setting ({setting})" if setting else first.where(())
         problems.append(extra.problem((), f"a second ClusterProfile (one is given by {origin}); a render "
                                           "targets one cluster", rule="profile"))
     profile, found = parse(first, sections)

@@ -108,7 +108,7 @@ def cluster_objects(ctx: RenderContext) -> list[tuple[dict, Doc]]:
         _add_once(ctx, problem)
     csc = default_storage_container(defaults, kserve_version_text(ctx))
     ctx.provenance.record(csc, "spec.container", csc["spec"]["container"],
-                          _where(defaults.doc, defaults.path), PROFILE_SECTION)
+                          defaults.doc.where(defaults.path), PROFILE_SECTION)
     return [(csc, defaults.doc)]
 
 
@@ -425,8 +425,3 @@ def _drop_internal_annotations(unit: Unit, ctx: RenderContext) -> None:
 def _add_once(ctx: RenderContext, problem: Problem) -> None:
     if problem not in ctx.problems.items:
         ctx.add(problem)
-
-
-def _where(doc: Doc, path: tuple) -> str:
-    line = doc.line_of(path)
-    return f"{doc.file}:{line}" if line else (doc.file or "")
