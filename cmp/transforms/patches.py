@@ -1,4 +1,5 @@
-"""User patches, the escape hatch: RFC 6902 operations on the generated objects, applied last.
+"""User patches, the escape hatch: RFC 6902 operations on the generated objects, applied last
+(only the scaling rules run after them, to hold for what they leave).
 
 ``spec.patches`` applies to the InferenceService, ``spec.runtimePatches`` to the derived
 ServingRuntime (creating one when the model had none). A failing operation is an error that

@@ -22,6 +22,7 @@ may be ``"unlimited"``), each ``{"value", "rule", "input"}``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from ..spec.deployment import DEPLOYMENT_MODES, LEGACY_MODES, SCALING_FIELDS
 from ..unit import RenderContext, Unit
 
 NAME = "scaling"
-ORDER = 40
+ORDER = 950  # after spec.patches (900): the rules hold for the InferenceService as it is emitted
 KINDS = ("InferenceService", "InferenceGraph")
 
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
@@ -43,6 +44,8 @@ META_ANNOTATIONS = ("metadata", "annotations")
 QUANTITIES = {"min": ("minReplicas", a.MIN_SCALE_KEYS), "max": ("maxReplicas", a.MAX_SCALE_KEYS),
               "initial": (None, a.INITIAL_SCALE_KEYS)}
 SCALE_KEYS = frozenset(a.MIN_SCALE_KEYS + a.MAX_SCALE_KEYS + a.INITIAL_SCALE_KEYS)
+#: How the patches transform names what an operation wrote (``patches[3] add``).
+PATCH_RULE = re.compile(r"^patches\[(\d+)\] ")
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,24 @@ class _Run:
         md = self.unit.deployment
         if md is None:
             return path
+        patch = self.patch_of(path)
+        if patch is not None:
+            return ("spec", "patches", patch)
         if len(path) == 3 and path[:2] == ("spec", "predictor") and path[2] in SCALING_FIELDS:
             return ("spec", "scaling", path[2])
         if path == META_ANNOTATIONS + (MODE_ANNOTATION,):
             return ("spec", "deploymentMode")
         return path if path[:2] == META_ANNOTATIONS else ("spec",)
+
+    def patch_of(self, path: tuple) -> int | None:
+        """The index of the ``spec.patches`` operation that last wrote ``path`` or a parent of it, if any."""
+        key = object_key(self.unit.isvc)
+        for end in range(len(path), 0, -1):
+            record = self.ctx.provenance.latest(key, format_path(path[:end]))
+            if record is not None:
+                match = PATCH_RULE.match(record.rule)
+                return int(match.group(1)) if match else None
+        return None
 
     def where(self, path: tuple) -> str:
         return self.unit.where(path)
@@ -169,7 +185,7 @@ def _mode(run: _Run) -> Decision | None:
     path = META_ANNOTATIONS + (MODE_ANNOTATION,)
     raw = annotations.get(MODE_ANNOTATION)
     md = run.unit.deployment
-    if md is not None and raw in DEPLOYMENT_MODES:
+    if md is not None and raw in DEPLOYMENT_MODES and run.patch_of(path) is None:
         if md.deployment_mode:
             return Decision(raw, "spec.deploymentMode", run.where(("spec", "deploymentMode")))
         record = run.ctx.provenance.latest(object_key(run.unit.isvc), "metadata.annotations." + MODE_ANNOTATION)
@@ -182,11 +198,11 @@ def _mode(run: _Run) -> Decision | None:
                             run.profile.where_mode())
     elif raw in LEGACY_MODES:
         decision = Decision(LEGACY_MODES[raw], f"legacy name {raw} rewritten (KServe's webhook rewrites it, "
-                                               "which Argo CD would show as drift)", run.where(path))
+                                               "which Argo CD would show as drift)", run.where(run.source(path)))
     elif raw in DEPLOYMENT_MODES:
-        return Decision(raw, "deploymentMode annotation", run.where(path))
+        return Decision(raw, "deploymentMode annotation", run.where(run.source(path)))
     else:
-        run.problem(path, f"unknown deployment mode {raw!r}; expected one of "
+        run.problem(run.source(path), f"unknown deployment mode {raw!r}; expected one of "
                           f"{', '.join(DEPLOYMENT_MODES + tuple(LEGACY_MODES))}")
         return None
     annotations[MODE_ANNOTATION] = decision.value

@@ -517,3 +517,58 @@ def test_provenance_records_the_folded_annotation() -> None:
     result = render_text(RAW_ISVC)
     record = result.provenance.latest("InferenceService/models/flowers", "spec.predictor.maxReplicas")
     assert (record.value, record.source) == (4, "app.yaml:13")
+
+
+# --- spec.patches: the InferenceService they leave is held to the same rules -----------------------
+
+def render_patched(ops: list[str], profile: dict | None = None, scaling: dict | None = None):
+    case = Case("patched", scaling if scaling is not None else {"minReplicas": 1, "maxReplicas": 3}, {},
+                profile=profile)
+    text = model_text(case) + "  patches:\n" + "".join(f"  - {op}\n" for op in ops)
+    docs = load_stream(text, "model.yaml")
+    if profile is not None:
+        docs += load_stream(profile_text(profile), "profile.yaml")
+    return render_docs(docs, Settings())
+
+
+@pytest.mark.parametrize("op, expected", [
+    ("{op: replace, path: /spec/predictor/maxReplicas, value: 0}",
+     "model.yaml:16: spec.patches[0]: maxReplicas 0 (unlimited) is not reachable on this cluster: for 0 its global "
+     "max-scale applies (max-scale: 4 at profile.yaml:7); set an explicit number"),
+    ("{op: add, path: /metadata/annotations/autoscaling.knative.dev~1minScale, value: '2'}",
+     "model.yaml:16: spec.patches[0]: autoscaling.knative.dev/minScale 2 conflicts with minReplicas 1 "
+     "(model.yaml:13)"),
+    ("{op: add, path: /spec/predictor/scaleMetric, value: cpu}",
+     "model.yaml:16: spec.patches[0]: scaleMetric cpu needs the autoscaler class hpa.autoscaling.knative.dev, "
+     "but autoscaling.knative.dev/class is 'kpa.autoscaling.knative.dev'"),
+])
+def test_patches_are_held_to_the_scaling_rules(op: str, expected: str) -> None:
+    ops = [op]
+    if "scaleMetric" in op:
+        ops.insert(0, "{op: add, path: /metadata/annotations, value: {autoscaling.knative.dev/class: "
+                      "kpa.autoscaling.knative.dev}}")
+        expected = expected.replace("spec.patches[0]", "spec.patches[1]").replace(":16:", ":17:")
+    with pytest.raises(CmpError) as raised:
+        render_patched(ops, profile={"max-scale": "4"})
+    assert [p.format() for p in raised.value.problems] == [expected]
+
+
+def test_patched_replica_fields_and_annotations_are_normalised() -> None:
+    result = render_patched(["{op: add, path: /spec/predictor/maxReplicas, value: 5}",
+                             "{op: add, path: /metadata/annotations/autoscaling.knative.dev~1initial-scale, "
+                             "value: '2'}"], scaling={})
+    isvc = result.objects[0]
+    assert (isvc["spec"]["predictor"]["minReplicas"], isvc["spec"]["predictor"]["maxReplicas"]) == (1, 5)
+    assert isvc["metadata"]["annotations"][KN + "initial-scale"] == "2"
+    facts = result.units[0].facts["scaling"]["components"]["predictor"]
+    assert facts["max"] == {"value": 5, "rule": "maxReplicas as written", "input": "model.yaml:13"}
+    assert facts["start"]["value"] == 2
+    assert kserve_rejects(isvc) == []
+
+
+def test_a_patched_mode_is_attributed_to_the_patch() -> None:
+    result = render_patched(["{op: replace, path: /metadata/annotations/serving.kserve.io~1deploymentMode, "
+                             "value: RawDeployment}"])
+    isvc = result.objects[0]
+    assert isvc["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Standard"}
+    assert result.units[0].facts["scaling"]["mode"]["input"] == "model.yaml:16"
