@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from . import catalog
-from .kserve import select
+from .kserve import select, storage
 from .kserve.merge import AssemblyError, assemble_predictor_container, kserve_container
 from .kserve.placeholders import PlaceholderError
 from .unit import Unit
@@ -114,17 +114,24 @@ def _graph_view(unit: Unit) -> ModelView:
 
 
 def storage_initializer(isvc: Mapping, objects: list[dict]) -> dict | None:
-    """Image and resources of the init container, when the model pins a ClusterStorageContainer."""
-    name = ((isvc.get("spec") or {}).get("predictor") or {}).get("storageContainerName")
-    if not name:
+    """The init container KServe's webhook will inject, when the model pins a ClusterStorageContainer.
+
+    Chosen and merged as KServe does (``cmp.kserve.storage``): the pinned container among the
+    rendered objects, merged over the ConfigMap's defaults.
+    """
+    predictor = (isvc.get("spec") or {}).get("predictor") or {}
+    name = predictor.get("storageContainerName")
+    uri = (predictor.get("model") or {}).get("storageUri")
+    if not name or not isinstance(uri, str):
         return None
-    for obj in objects:
-        if obj.get("kind") == "ClusterStorageContainer" and (obj.get("metadata") or {}).get("name") == name:
-            container = (obj.get("spec") or {}).get("container") or {}
-            return {"clusterStorageContainer": name, "image": container.get("image"),
-                    "resources": container.get("resources") or {}}
-    return {"clusterStorageContainer": name, "image": None, "resources": {},
-            "note": "not among the rendered objects: installed on the cluster?"}
+    rendered = [o for o in objects if o.get("kind") == "ClusterStorageContainer"]
+    chosen, error = storage.select_storage_container(uri, rendered, name)
+    if chosen is None:
+        return {"clusterStorageContainer": name, "image": None, "resources": {},
+                "note": f"{error} among the rendered objects: installed on the cluster?"}
+    container = storage.init_container(uri, chosen)
+    return {"clusterStorageContainer": name, "image": container.get("image"),
+            "resources": container.get("resources") or {}}
 
 
 def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
