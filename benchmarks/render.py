@@ -20,18 +20,19 @@ Usage: ``python benchmarks/render.py [--repeat 3] [--large] [--sizes 1,100,1000]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import cache
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import generate  # noqa: E402  (the sibling script, importable once its directory is on sys.path)
+GENERATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generate.py")
 
 SLOW_SECONDS = 20.0
 TARGETS = {"kustomize-1": 1.3, "floor-1000": 2.0, "kustomize-1000": 0.5, "rss-mb": 200, "growth": 12.0}
@@ -104,10 +105,32 @@ def ours_argv(app: str) -> list[str]:
     return [sys.executable, "-m", "cmp", "render", app]
 
 
-def kustomize_argv(app: str) -> list[str]:
-    from cmp.source.kustomize import kustomize_argv as find
+@cache
+def _kustomize_command() -> tuple[str, ...]:
+    """kserve-cmp's own choice of kustomize binary, asked of a child so this process stays small."""
+    code = ("import json, os; from cmp.source.kustomize import kustomize_argv; "
+            "print(json.dumps(kustomize_argv(os.environ.get('KSERVE_CMP_KUSTOMIZE', ''))))")
+    return tuple(json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True).stdout))
 
-    return [*find(os.environ.get("KSERVE_CMP_KUSTOMIZE", "")), app]
+
+def kustomize_argv(app: str) -> list[str]:
+    return [*_kustomize_command(), app]
+
+
+def generate(root: str, models: int, layouts: tuple[str, ...]) -> None:
+    """``benchmarks/generate.py`` in a child process.
+
+    A child's peak RSS as ``wait4`` reports it includes its parent's peak at the time it was
+    spawned (the memory map it started from), so this process never holds a generated repository.
+    """
+    argv = [sys.executable, GENERATE, root, "--models", str(models)]
+    subprocess.run(argv + [arg for layout in layouts for arg in ("--layout", layout)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def own_peak_mb() -> float:
+    """This process's peak RSS: no child's figure can be below it."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass(frozen=True)
@@ -124,7 +147,7 @@ class Row:
 def bench_size(models: int, workdir: str, repeat: int) -> Row:
     """Generate a repository of ``models`` models and measure the three commands on it."""
     root = os.path.join(workdir, f"repo-{models}")
-    generate.generate(root, models, ("plain", "expanded"))
+    generate(root, models, ("plain", "expanded"))
     ours_out = os.path.join(workdir, f"ours-{models}.yaml")
     ours = measure(ours_argv("plain"), root, ours_out, repeat)
     kustomize = measure(kustomize_argv("expanded"), root, os.path.join(workdir, f"kustomize-{models}.yaml"), repeat)
@@ -138,7 +161,7 @@ def bench_size(models: int, workdir: str, repeat: int) -> Row:
 def bench_single_kustomization(workdir: str, repeat: int) -> tuple[Figure, Figure]:
     """One model with a kustomization: ours against ``kustomize build`` of the same directory."""
     root = os.path.join(workdir, "repo-kustomized-1")
-    generate.generate(root, 1, ("kustomize",))
+    generate(root, 1, ("kustomize",))
     out = os.path.join(workdir, "single.yaml")
     return (measure(ours_argv("kustomize"), root, out, repeat),
             measure(kustomize_argv("kustomize"), root, out, repeat))
@@ -169,7 +192,8 @@ def verdict(value: float, limit: float) -> str:
 def report(rows: list[Row], single: tuple[Figure, Figure]) -> str:
     """The table and the targets, as text."""
     lines = [f"machine: {machine()}",
-             f"kustomize: {' '.join(kustomize_argv('DIR'))}", "",
+             f"kustomize: {' '.join(kustomize_argv('DIR'))}; runner peak RSS {own_peak_mb():.0f} MB "
+             f"(the floor of every RSS figure)", "",
              f"{'models':>6} {'objects':>7} | {'ours s':>7} {'RSS MB':>6} | {'kustomize s':>11} {'floor s':>7} | "
              f"{'ours/kustomize':>14} {'ours/floor':>10}"]
     for r in rows:

@@ -88,3 +88,10 @@ def test_report_states_every_target() -> None:
     assert "growth time(1,000)/time(100): 2.40" in text
     assert "peak RSS 70 MB (target <= 200 MB: ok)" in text
     assert "1.50x the libyaml floor (target <= 2.0x: ok)" in text
+
+
+def test_runner_generates_in_a_child_and_finds_kustomize(tmp_path: Path) -> None:
+    runner.generate(str(tmp_path), 3, ("plain",))
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == [f"model-0000{i}.yaml" for i in range(3)]
+    argv = runner.kustomize_argv("DIR")
+    assert argv[-1] == "DIR" and os.path.basename(argv[0]) in ("kustomize", "kubectl")
