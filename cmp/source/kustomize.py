@@ -75,10 +75,14 @@ class Command:
 #: it and everything it started; :func:`terminate_tools` ends them when we are terminated
 #: ourselves (Argo CD signals the plugin's process group at its deadline, which excludes them).
 LIVE_GROUPS: set[int] = set()
+#: Wrapper directories of builds under way, removed by :func:`terminate_tools` too.
+LIVE_TEMP_DIRS: set[str] = set()
 
 
 def terminate_tools() -> None:
-    """SIGKILL every running tool's process group."""
+    """SIGKILL every running tool's process group and remove the builds' temp dirs."""
+    for tmp in list(LIVE_TEMP_DIRS):
+        shutil.rmtree(tmp, ignore_errors=True)
     for pgid in list(LIVE_GROUPS):
         try:
             os.killpg(pgid, signal.SIGKILL)
@@ -197,11 +201,15 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
             raise ToolError([_relocate(p, display_root) for p in problems])
     argv = kustomize_argv(binary)
     with tempfile.TemporaryDirectory(prefix="kserve-cmp-") as tmp:
-        with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
-            relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
-            handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n")
-        cmd = Command(argv + (tmp,), cwd=app, timeout=timeout)
-        result = cmd.run()
+        LIVE_TEMP_DIRS.add(tmp)
+        try:
+            with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
+                relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
+                handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, "
+                             "transformerAnnotations]\n")
+            result = Command(argv + (tmp,), cwd=app, timeout=timeout).run()
+        finally:
+            LIVE_TEMP_DIRS.discard(tmp)
     if result.returncode != 0:
         raise ToolError(_failure_message(argv, app, display_root, timeout))
     docs = load_stream(result.stdout, f"kustomize build {display_root}")

@@ -28,8 +28,12 @@ def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     (app / "kustomization.yaml").write_text("resources: []\n")
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmpdir))
     proc = subprocess.Popen([sys.executable, "-m", "cmp", "render", str(app), "--kustomize", str(fake)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     try:
         deadline = time.monotonic() + 20
         while not pidfile.exists() or not pidfile.read_text().strip():
@@ -46,6 +50,7 @@ def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
                 break
             time.sleep(0.05)
         assert not _alive(kustomize_pid)
+        assert list(tmpdir.iterdir()) == []  # the build's wrapper directory is gone too
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
