@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Callable
 
 SCHEMA_FILES: dict[tuple[str, str], str] = {
@@ -567,7 +567,8 @@ class Validator:
 
 def load_schema(file_name: str) -> dict[str, Any]:
     """Read one schema file shipped in ``cmp/schema/``."""
-    text = resources.files(__package__).joinpath("schema", file_name).read_text(encoding="utf-8")
+    with open(os.path.join(os.path.dirname(__file__), "schema", file_name), encoding="utf-8") as handle:
+        text = handle.read()
     return json.loads(text)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from functools import cache
-from importlib import resources
 from typing import Any
 
 CATALOG_FILE = "runtimes.json"
@@ -19,7 +19,9 @@ CATALOG_FILE = "runtimes.json"
 @cache
 def load_catalog() -> dict[str, dict[str, Any]]:
     """Return runtime name -> ServingRuntime document (shared and cached: do not mutate)."""
-    text = resources.files(__name__).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+    # A plain file read: importlib.resources costs ~10 ms of imports on every render.
+    with open(os.path.join(os.path.dirname(__file__), CATALOG_FILE), encoding="utf-8") as handle:
+        text = handle.read()
     return json.loads(text)
 
 
