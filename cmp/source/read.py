@@ -95,7 +95,30 @@ def _objects(docs: list[Doc]) -> list[Doc]:
         if missing:
             problems.append(doc.problem((), f"object has no {' or '.join(missing)}", rule="read"))
             continue
+        malformed = _metadata_problems(doc)
+        if malformed:
+            problems.extend(malformed)
+            continue
         out.append(doc)
     if problems:
         raise CmpError(problems)
     return out
+
+
+_KINDS_OF = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+             float: "a number"}
+
+
+def _metadata_problems(doc: Doc) -> list[Problem]:
+    """Every later stage names objects by ``metadata.name``/``namespace``: they must be strings."""
+    meta = doc.obj.get("metadata")
+    if meta is None:
+        return []
+    if not isinstance(meta, dict):
+        return [doc.problem(("metadata",), f"expected a mapping, got {_kind_of(meta)}", rule="read")]
+    return [doc.problem(("metadata", key), f"expected a string, got {_kind_of(meta[key])}", rule="read")
+            for key in ("name", "namespace") if meta.get(key) is not None and not isinstance(meta[key], str)]
+
+
+def _kind_of(value: object) -> str:
+    return _KINDS_OF.get(type(value), type(value).__name__)

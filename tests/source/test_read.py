@@ -113,3 +113,15 @@ def test_kustomize_timeout(tmp_path: Path) -> None:
     write(tmp_path / "app" / "kustomization.yaml", "resources: []\n")
     with pytest.raises(ToolError, match=r"timed out after 1s"):
         read_app(str(tmp_path / "app"), Settings(kustomize=str(slow), kustomize_timeout=1))
+
+
+@pytest.mark.parametrize("meta,message", [
+    ("[x]", "4: metadata: expected a mapping, got a list"),
+    ("{name: 5}", "4: metadata.name: expected a string, got an integer"),
+    ("{name: x, namespace: [a]}", "4: metadata.namespace: expected a string, got a list"),
+])
+def test_metadata_must_be_a_mapping_with_string_names(tmp_path: Path, meta: str, message: str) -> None:
+    write(tmp_path / "cm.yaml", f"apiVersion: v1\nkind: ConfigMap\ndata: {{a: b}}\nmetadata: {meta}\n")
+    with pytest.raises(CmpError) as info:
+        read_app(str(tmp_path), Settings())
+    assert [p.format() for p in info.value.problems] == [f"{tmp_path / 'cm.yaml'}:{message}"]
