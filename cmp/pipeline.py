@@ -52,6 +52,10 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx.profile, found = profile.resolve(profiles, settings.cluster_profile, settings.max_file_size,
                                          PROFILE_SECTIONS)
     ctx.problems.extend(found)
+    # Raw KServe inputs are checked before anything reads them: runtimes are bases and raw
+    # InferenceServices go through the transforms, which rely on the CRD schema's types.
+    _validate([(d.obj, d, None) for d in passthrough], ctx.problems, ctx.provenance)
+    ctx.problems.raise_if_errors()
     _index_runtimes(passthrough, ctx)
     units: list[Unit] = []
     for doc in ours:

@@ -121,3 +121,29 @@ def test_namespace_from_argocd_app_namespace_when_unset(tmp_path: Path) -> None:
     assert "namespace: dest" in out
     explicit = run_cli(["render", str(app), "--namespace", "mine"], env={"ARGOCD_APP_NAMESPACE": "dest"}).stdout
     assert "namespace: mine" in explicit and "namespace: dest" not in explicit
+
+
+RAW_RUNTIME = ("apiVersion: serving.kserve.io/v1alpha1\nkind: ServingRuntime\nmetadata: {name: rt}\n"
+               "spec: {containers: CONTAINERS, supportedModelFormats: [{name: sklearn, autoSelect: true}]}\n---\n")
+RAW_ISVC = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: x}\nspec: {predictor: PREDICTOR}\n"
+MODEL_ON_RT = "{model: {runtime: rt, modelFormat: {name: sklearn}, storageUri: 'gs://a/b', args: [--port=1]}}"
+
+
+@pytest.mark.parametrize("text,message", [
+    (RAW_ISVC.replace("PREDICTOR", "[]"), "x.yaml:4: spec.predictor: expected object, got array"),
+    (RAW_ISVC.replace("PREDICTOR", "{model: 3, containers: 4}"),
+     "x.yaml:4: spec.predictor.containers: expected array, got integer"),
+    (RAW_ISVC.replace("{name: x}", "{name: x, annotations: [a]}").replace(
+        "PREDICTOR", "{model: {modelFormat: {name: sklearn}, storageUri: 'gs://a/b', args: [--a]}}"),
+     "x.yaml:3: metadata.annotations: expected object, got array"),
+    (RAW_RUNTIME.replace("CONTAINERS", "4") + RAW_ISVC.replace("PREDICTOR", MODEL_ON_RT),
+     "x.yaml:4: spec.containers: expected array, got integer"),
+    (RAW_RUNTIME.replace("CONTAINERS", "[{name: kserve-container, image: 'a:1', args: [--port=8080, 5]}]")
+     + RAW_ISVC.replace("PREDICTOR", MODEL_ON_RT), "x.yaml:4: spec.containers[0].args[1]: expected string"),
+])
+def test_malformed_kserve_inputs_are_schema_errors_before_any_transform(tmp_path: Path, text: str,
+                                                                        message: str) -> None:
+    (tmp_path / "x.yaml").write_text(text)
+    result = run_cli(["render", str(tmp_path)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert "internal error" not in result.stderr and message in result.stderr, result.stderr
