@@ -8,6 +8,11 @@ it lands outside the repository root. Helm charts and plugin configurations othe
 kustomize's built-in ones (exec plugins, KRM functions, Go plugins) are refused with a clear
 message too: kserve-cmp never enables them, and kustomize's own error would not say why.
 
+The YAML files a kustomization loads (resource files and patches) get the limits of a plain
+app directory before kustomize reads them: a size limit, and, when a file holds an anchor or a
+tag (the only ways to an alias bomb or a language-specific tag), the bounded loader. kustomize
+expands aliases itself, to gigabytes within seconds, and drops unknown tags silently.
+
 The repository root is, in order: the checkout Argo CD extracted (the app directory with
 ``ARGOCD_APP_SOURCE_PATH`` taken off its end), the nearest enclosing directory holding ``.git``,
 the working directory when it encloses the app, else the app directory itself.
@@ -18,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ..problems import Problem
+from ..problems import CmpError, Problem
 from .kustomize import kustomization_file
 from .yamlio import Doc, load_stream
 
@@ -56,11 +61,12 @@ def is_within(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def check_tree(app: str, root: str, display_root: str) -> list[Problem]:
-    """Every reference out of ``root``, Helm chart and non-built-in plugin reachable from ``app``.
+def check_tree(app: str, root: str, display_root: str, max_size: int) -> list[Problem]:
+    """Every reference out of ``root``, Helm chart, plugin and hostile YAML file reachable from ``app``.
 
     ``app`` and ``root`` are real paths; messages name files as ``display_root`` plus their
-    path relative to the app, as the user typed the app directory.
+    path relative to the app, as the user typed the app directory. ``max_size`` bounds each
+    YAML file kustomize will load.
     """
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -83,16 +89,54 @@ def check_tree(app: str, root: str, display_root: str) -> list[Problem]:
                     stack.append(target)
         for field in PLUGIN_FIELDS:
             problems.extend(_plugins(doc, field, current, root))
+        for path in _yaml_inputs(doc, current):
+            if is_within(path, root):
+                problems.extend(_hostile_yaml(path, _shown(path, app, display_root), max_size))
     return problems
+
+
+def _yaml_inputs(doc: Doc, directory: str) -> list[str]:
+    """Real paths of the files kustomize will parse as YAML for this kustomization: resources, patches."""
+    obj = doc.obj
+    names = [e for e in _strings(obj.get("resources")) + _strings(obj.get("bases"))
+             + _strings(obj.get("patchesStrategicMerge")) if "\n" not in e and "://" not in e]
+    for field in ("patches", "patchesJson6902"):
+        names += [p["path"] for p in obj.get(field) or [] if isinstance(p, dict) and isinstance(p.get("path"), str)]
+    paths = (os.path.realpath(os.path.join(directory, name)) for name in names if name)
+    return sorted({p for p in paths if os.path.isfile(p)})
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _hostile_yaml(path: str, shown: str, max_size: int) -> list[Problem]:
+    """The size limit, and the bounded loader's verdict on a file with anchors or tags."""
+    size = os.path.getsize(path)
+    if size > max_size:
+        return [Problem(f"file is {size} bytes, over the limit of {max_size} (setting max-file-size)",
+                        file=shown, rule="read")]
+    with open(path, "rb") as handle:
+        data = handle.read(max_size + 1)
+    if b"&" not in data and b"!" not in data:
+        return []
+    try:
+        load_stream(data, shown)
+    except CmpError as exc:
+        return exc.problems
+    return []
+
+
+def _shown(path: str, app: str, display_root: str) -> str:
+    return os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
 
 
 def _load_kustomization(directory: str, app: str, display_root: str) -> Doc | None:
     path = kustomization_file(directory)
     if path is None:
         return None
-    shown = os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
     with open(path, "rb") as handle:
-        docs = load_stream(handle.read(MAX_KUSTOMIZATION_BYTES), shown)
+        docs = load_stream(handle.read(MAX_KUSTOMIZATION_BYTES), _shown(path, app, display_root))
     if not docs or not isinstance(docs[0].obj, dict):
         return None  # kustomize reports an empty or malformed kustomization itself
     return docs[0]

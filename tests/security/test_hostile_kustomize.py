@@ -147,3 +147,40 @@ def test_hanging_kustomize_is_killed(scratch, tmp_path) -> None:
     hang.chmod(0o755)
     _app(scratch, "resources: [model.yaml]\n")
     scratch.render("app", "--kustomize", str(hang), "--kustomize-timeout", "1").assert_clean_error("timed out")
+
+
+BOMB = "".join(f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10) if i else 'lol'}]\n" for i in range(10))
+
+
+def test_alias_bomb_in_a_kustomize_resource(scratch) -> None:
+    """kustomize expands aliases itself (gigabytes within seconds): the file is refused before it runs."""
+    scratch.write("repo/app/bomb.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n" + BOMB)
+    _app(scratch, "resources: [model.yaml, bomb.yaml]\n")
+    scratch.render("app").assert_clean_error("app/bomb.yaml:", "alias bomb")
+
+
+def test_alias_bomb_in_a_kustomize_patch(scratch) -> None:
+    nested = "".join("  " + line + "\n" for line in BOMB.splitlines())
+    scratch.write("repo/app/patch.yaml", "apiVersion: kserve-cmp.io/v1alpha1\nkind: ModelDeployment\n"
+                                         "metadata: {name: iris}\nspec:\n  bomb:\n" + nested)
+    _app(scratch, "resources: [model.yaml]\npatches:\n- path: patch.yaml\n")
+    scratch.render("app").assert_clean_error("app/patch.yaml:", "alias bomb")
+
+
+def test_language_tag_in_a_kustomize_resource(scratch) -> None:
+    """kustomize would drop the tag and pass the value on; it is refused as in a plain directory."""
+    scratch.write("repo/app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+                                      "data:\n  run: !!python/object/apply:os.system [touch pwned]\n")
+    _app(scratch, "resources: [model.yaml, cm.yaml]\n")
+    scratch.render("app").assert_clean_error("app/cm.yaml:5:", "is not allowed")
+
+
+@pytest.mark.parametrize("kustomization", ["resources: [model.yaml, big.yaml]\n",
+                                           "resources: [model.yaml]\npatchesStrategicMerge: [big.yaml]\n",
+                                           "resources: [model.yaml]\npatches:\n- path: big.yaml\n"])
+def test_kustomize_input_over_the_size_limit(scratch, kustomization: str) -> None:
+    scratch.write("repo/app/big.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n"
+                  + "".join(f"  k{i}: {'x' * 100}\n" for i in range(200)))
+    _app(scratch, kustomization)
+    scratch.render("app", "--max-file-size", "10000").assert_clean_error(
+        "app/big.yaml: file is 2", "over the limit of 10000 (setting max-file-size)")
