@@ -125,7 +125,8 @@ def test_namespace_from_argocd_app_namespace_when_unset(tmp_path: Path) -> None:
 
 RAW_RUNTIME = ("apiVersion: serving.kserve.io/v1alpha1\nkind: ServingRuntime\nmetadata: {name: rt}\n"
                "spec: {containers: CONTAINERS, supportedModelFormats: [{name: sklearn, autoSelect: true}]}\n---\n")
-RAW_ISVC = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: x}\nspec: {predictor: PREDICTOR}\n"
+RAW_ISVC = ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: x}\n"
+            "spec: {predictor: PREDICTOR}\n")
 MODEL_ON_RT = "{model: {runtime: rt, modelFormat: {name: sklearn}, storageUri: 'gs://a/b', args: [--port=1]}}"
 
 
