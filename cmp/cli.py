@@ -102,7 +102,7 @@ def main() -> None:
 
     \b
     Installed as `kserve-cmp` and as `cmp`. The `cmp` name shadows diffutils' cmp: when its
-    first argument is not a kserve-cmp command (or --help/--version), `cmp` runs the next
+    first argument is not a kserve-cmp command (or -h/--help/--version), `cmp` runs the next
     `cmp` on PATH with the same arguments and exit status, so `cmp -s a b` keeps working.
     """
 
