@@ -74,3 +74,17 @@ def run_with_fake_programs(argv: list[str], fakes: tuple[str, ...], tmp: Path, e
     done = subprocess.run(argv, cwd=work, env=full_env, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+#: A minimal valid ModelDeployment on the catalog's sklearn runtime.
+SKLEARN_MODEL = """\
+apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata:
+  name: iris
+spec:
+  runtime: kserve-sklearnserver
+  model:
+    format: sklearn
+    storageUri: gs://bucket/iris
+"""

@@ -18,18 +18,9 @@ import pytest
 from argocd.cmpserver import Application, Cluster, Outcome
 from argocd.examples import plugin, server, sidecar_env
 from cmp import __version__
+from helpers import SKLEARN_MODEL
 
-MODEL = """\
-apiVersion: kserve-cmp.io/v1alpha1
-kind: ModelDeployment
-metadata:
-  name: iris
-spec:
-  runtime: kserve-sklearnserver
-  model:
-    format: sklearn
-    storageUri: gs://bucket/iris
-"""
+MODEL = SKLEARN_MODEL
 GENERATE = "`kserve-cmp generate` failed"
 
 

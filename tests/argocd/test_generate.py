@@ -12,19 +12,9 @@ from cmp.argocd.generate import generate
 from cmp.pipeline import render
 from cmp.problems import NOTE, CmpError, UsageError
 from cmp.settings import Settings
-from helpers import REPO, run_cli
+from helpers import REPO, SKLEARN_MODEL, run_cli
 
-MODEL = """\
-apiVersion: kserve-cmp.io/v1alpha1
-kind: ModelDeployment
-metadata:
-  name: iris
-spec:
-  runtime: kserve-sklearnserver
-  model:
-    format: sklearn
-    storageUri: gs://bucket/iris
-"""
+MODEL = SKLEARN_MODEL
 
 
 @pytest.fixture()

@@ -24,6 +24,9 @@ spec:
 """
 
 
+BASE_FILES = {"base/model.yaml": BASE, "base/kustomization.yaml": "resources: [model.yaml]\n"}
+
+
 def build(tmp_path: Path, files: dict[str, str], app: str) -> object:
     for name, text in files.items():
         path = tmp_path / name
@@ -40,8 +43,7 @@ def build(tmp_path: Path, files: dict[str, str], app: str) -> object:
 
 def test_json6902_inline_ops_and_appends(tmp_path: Path) -> None:
     doc = build(tmp_path, {
-        "base/model.yaml": BASE,
-        "base/kustomization.yaml": "resources: [model.yaml]\n",
+        **BASE_FILES,
         "dev/kustomization.yaml": """\
 resources: [../base]
 patches:
@@ -69,8 +71,7 @@ patches:
 
 def test_strategic_merge_file_replaces_lists_and_merges_maps(tmp_path: Path) -> None:
     doc = build(tmp_path, {
-        "base/model.yaml": BASE,
-        "base/kustomization.yaml": "resources: [model.yaml]\n",
+        **BASE_FILES,
         "prod/kustomization.yaml": "resources: [../base]\npatches:\n  - path: more.yaml\n",
         "prod/more.yaml": """\
 apiVersion: kserve-cmp.io/v1alpha1
@@ -93,8 +94,7 @@ spec:
 
 def test_patch_for_another_object_is_ignored(tmp_path: Path) -> None:
     doc = build(tmp_path, {
-        "base/model.yaml": BASE,
-        "base/kustomization.yaml": "resources: [model.yaml]\n",
+        **BASE_FILES,
         "dev/kustomization.yaml": """\
 resources: [../base]
 patches:
