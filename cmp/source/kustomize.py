@@ -79,6 +79,37 @@ LIVE_GROUPS: set[int] = set()
 LIVE_TEMP_DIRS: set[str] = set()
 
 
+WRAPPER_PREFIX = "kserve-cmp-"
+
+
+def _remove_orphaned_wrappers() -> None:
+    """Remove wrapper dirs left by renders that were killed (Argo CD SIGKILLs a plugin at its deadline).
+
+    Each wrapper dir is named after the process that made it; one whose process is gone is removed.
+    """
+    root = tempfile.gettempdir()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(WRAPPER_PREFIX):
+            continue
+        pid = name[len(WRAPPER_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_exists(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def terminate_tools() -> None:
     """SIGKILL every running tool's process group and remove the builds' temp dirs."""
     for tmp in list(LIVE_TEMP_DIRS):
@@ -200,7 +231,8 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
         if problems:
             raise ToolError([_relocate(p, display_root) for p in problems])
     argv = kustomize_argv(binary)
-    with tempfile.TemporaryDirectory(prefix="kserve-cmp-") as tmp:
+    _remove_orphaned_wrappers()
+    with tempfile.TemporaryDirectory(prefix=f"{WRAPPER_PREFIX}{os.getpid()}-") as tmp:
         LIVE_TEMP_DIRS.add(tmp)
         try:
             with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:

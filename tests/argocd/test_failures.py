@@ -100,7 +100,9 @@ def test_zero_objects(tmp_path: Path, files: dict[str, str]) -> None:
 
 def test_argo_cd_deadline_kills_the_plugin(tmp_path: Path) -> None:
     slow, pid_file = fake_kustomize(tmp_path, 10)
-    env = sidecar_env(tmp_path) | {"KSERVE_CMP_KUSTOMIZE": str(slow)}
+    private_tmp = tmp_path / "tmp"  # the killed plugin cannot remove its wrapper dir: keep it in here
+    private_tmp.mkdir()
+    env = sidecar_env(tmp_path) | {"KSERVE_CMP_KUSTOMIZE": str(slow), "TMPDIR": str(private_tmp)}
     start = time.monotonic()
     try:
         outcome = server(tmp_path, sidecar_env=env, timeout=2.0, grace=1.0).generate(

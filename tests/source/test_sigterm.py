@@ -55,3 +55,29 @@ def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
+
+
+def test_wrapper_dirs_of_killed_renders_are_removed_by_the_next_build(tmp_path: Path) -> None:
+    from cmp.settings import Settings
+    from cmp.source import kustomize
+    from cmp.source.read import read_app
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = tmpdir / f"{kustomize.WRAPPER_PREFIX}{dead.pid}-abc"
+    orphan.mkdir()
+    (orphan / "kustomization.yaml").write_text("resources: []\n")
+    alive = tmpdir / f"{kustomize.WRAPPER_PREFIX}{os.getpid()}-def"
+    alive.mkdir()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "kustomization.yaml").write_text("resources: []\n")
+    old = kustomize.tempfile.tempdir
+    kustomize.tempfile.tempdir = str(tmpdir)
+    try:
+        read_app(str(app), Settings())
+    finally:
+        kustomize.tempfile.tempdir = old
+    assert sorted(p.name for p in tmpdir.iterdir()) == [alive.name]
