@@ -54,7 +54,8 @@ def build_settings(options: dict[str, Any], environ: dict[str, str] | None = Non
 
 
 def emit_problems(problems: list[Problem]) -> None:
-    for p in problems:
+    """Each problem on one line of stderr, in file and line order (a stable sort: same place, found order)."""
+    for p in sorted(problems, key=lambda p: (p.file or "", p.line or 0)):
         click.echo(p.format(), err=True)
 
 
