@@ -54,8 +54,9 @@ def build_settings(options: dict[str, Any], environ: dict[str, str] | None = Non
 
 
 def emit_problems(problems: list[Problem]) -> None:
-    """Each problem on one line of stderr, in file and line order (a stable sort: same place, found order)."""
-    for p in sorted(problems, key=lambda p: (p.file or "", p.line or 0)):
+    """Each problem on one line of stderr, in file and line order; those without a file (a tool's
+    failure, a closing note) after them, in the order found."""
+    for p in sorted(problems, key=lambda p: (p.file is None, p.file or "", p.line or 0)):
         click.echo(p.format(), err=True)
 
 
