@@ -111,20 +111,14 @@ def parse_config(data: Mapping[str, str]) -> tuple[AutoscalerConfig, list[tuple[
     """The config from a ``config-autoscaler`` data map, and (key, message) for each value Knative refuses."""
     values: dict = {}
     errors: list[tuple[str, str]] = []
-    for key, attr in sorted(_INT_KEYS.items()):
-        if key in data:
-            number = parse_int(data[key])
-            if number is None:
-                errors.append((key, f"expected an integer, got {data[key]!r}"))
-            else:
-                values[attr] = number
-    for key, attr in sorted(_BOOL_KEYS.items()):
-        if key in data:
-            flag = parse_bool(data[key])
-            if flag is None:
-                errors.append((key, f"expected true or false, got {data[key]!r}"))
-            else:
-                values[attr] = flag
+    for keys, parse, wanted in ((_INT_KEYS, parse_int, "an integer"), (_BOOL_KEYS, parse_bool, "true or false")):
+        for key, attr in sorted(keys.items()):
+            if key in data:
+                value = parse(data[key])
+                if value is None:
+                    errors.append((key, f"expected {wanted}, got {data[key]!r}"))
+                else:
+                    values[attr] = value
     if "pod-autoscaler-class" in data:
         values["pod_autoscaler_class"] = data["pod-autoscaler-class"]
     config = AutoscalerConfig(**values)
