@@ -71,10 +71,10 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     run_all(units, ctx)
     cluster = cluster_objects(ctx)
     ctx.problems.raise_if_errors()
-    located = [(o, u.source, u) for u in units for o in u.objects()] + [(d.obj, d, None) for d in passthrough]
-    located += [(obj, doc, None) for obj, doc in cluster]
+    rendered = [(o, u.source, u) for u in units for o in u.objects()] + [(obj, doc, None) for obj, doc in cluster]
+    located = rendered + [(d.obj, d, None) for d in passthrough]
     _check_duplicates(located, ctx.problems)
-    _validate(located, ctx.problems, ctx.provenance)
+    _validate(rendered, ctx.problems, ctx.provenance)  # pass-through objects were checked on the way in
     ctx.problems.raise_if_errors()
     objects = sorted((o for o, _, _ in located), key=sort_key)
     if not objects and not settings.allow_empty:
