@@ -121,22 +121,12 @@ def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
                           unit.where(("spec", "runtime")) if md.runtime else f"auto-selected from {origin}",
                           "runtime")
     if "protocolVersion" not in model:
-        proto = select.default_protocol(unit.isvc) or _lowest_protocol(base)
+        proto = select.default_protocol(unit.isvc) or select.lowest_protocol(base)
         if proto:
             model["protocolVersion"] = proto
             ctx.provenance.record(unit.isvc, "spec.predictor.model.protocolVersion", proto,
                                   f"runtime {name}", "protocol pinned")
     return True
-
-
-_PROTOCOL_ORDER = ("v1", "v2", "grpc-v1", "grpc-v2")
-
-
-def _lowest_protocol(runtime: dict) -> str | None:
-    """The protocol KServe fills in after selection: the runtime's lowest in KServe's order."""
-    protocols = (runtime.get("spec") or {}).get("protocolVersions") or []
-    ranked = sorted(protocols, key=lambda p: _PROTOCOL_ORDER.index(p) if p in _PROTOCOL_ORDER else 99)
-    return ranked[0] if ranked else None
 
 
 def lookup_runtime(name: str, namespace: str | None, ctx: RenderContext) -> tuple[dict | None, str]:

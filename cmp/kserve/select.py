@@ -100,11 +100,17 @@ def _protocol_supported(spec: Mapping, protocol: str) -> bool:
     return not versions or protocol in versions
 
 
+def lowest_protocol(runtime: Mapping) -> str | None:
+    """The runtime's lowest protocol in :data:`PROTOCOL_ORDER`: what KServe fills in on an
+    InferenceService without ``protocolVersion`` after selecting this runtime (None: it lists none)."""
+    versions = (runtime.get("spec") or {}).get("protocolVersions") or []
+    return min((v for v in versions if v in PROTOCOL_ORDER), key=PROTOCOL_ORDER.index, default=None)
+
+
 def _protocol_rank(runtime: Mapping) -> int:
     """Index of the runtime's lowest protocol in :data:`PROTOCOL_ORDER` (none: last)."""
-    versions = (runtime.get("spec") or {}).get("protocolVersions") or []
-    ranks = [PROTOCOL_ORDER.index(v) for v in versions if v in PROTOCOL_ORDER]
-    return min(ranks, default=len(PROTOCOL_ORDER))
+    lowest = lowest_protocol(runtime)
+    return PROTOCOL_ORDER.index(lowest) if lowest else len(PROTOCOL_ORDER)
 
 
 def _priority_rank(runtime: Mapping, format_name: str | None) -> tuple[int, int]:
