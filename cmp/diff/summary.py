@@ -1,8 +1,9 @@
 """The serving summary of each model: what its pod will run, before and after.
 
 For every InferenceService of a render the predictor container is assembled the way KServe
-assembles it (:func:`cmp.kserve.merge.assemble_predictor_container`: runtime container, ISVC
-fields merged over it, args concatenated, placeholders resolved, image tag rules) and read
+assembles it, with the same runtime lookup and admission defaults as ``cmp explain``
+(:func:`cmp.kserve.merge.assemble_predictor_container`: runtime container, ISVC fields merged
+over it, args concatenated, placeholders resolved, image tag rules) and read
 into a few facts a reviewer cares about: runtime, image, each effective flag, replicas,
 GPUs and how the model gets downloaded. Replica counts come from the scaling transform's
 decisions in ``unit.facts`` when it made them (they include cluster defaults the
@@ -16,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .. import catalog
+from .. import explain
 from ..kserve.flags import flag_rules_for, parse_args
 from ..kserve.merge import AssemblyError, assemble_predictor_container
 from ..unit import Unit
@@ -53,8 +54,8 @@ def model_facts(unit: Unit, objects: list[dict]) -> ModelFacts:
     predictor = (isvc.get("spec") or {}).get("predictor") or {}
     model = predictor.get("model")
     runtime_name = str((model or {}).get("runtime") or "")
-    runtime = find_runtime(runtime_name, unit.namespace, objects) if runtime_name else None
-    container, note = _container(runtime, isvc, predictor)
+    runtime = explain.find_runtime(isvc, objects)[0] if runtime_name else None
+    container, note = _container(runtime, explain.admitted(isvc), predictor)
     values: dict[str, str] = {"runtime": _runtime_text(runtime_name, runtime, model),
                               "image": str(container.get("image") or NONE) if container else note}
     values.update(flag_values(container.get("args") or [], runtime or {}, isvc) if container else {})
@@ -64,16 +65,6 @@ def model_facts(unit: Unit, objects: list[dict]) -> ModelFacts:
         values["storage URI"] = str(model.get("storageUri") or NONE)
         values["storage initializer"] = storage_initializer(model.get("storageUri"), predictor, objects)
     return ModelFacts(model_key(isvc), values["runtime"], values["image"], values)
-
-
-def find_runtime(name: str, namespace: str | None, objects: list[dict]) -> dict | None:
-    """The runtime KServe would use: a ServingRuntime of the namespace, a ClusterServingRuntime
-    of the render, else the built-in catalog's."""
-    found = {(o.get("kind"), (o.get("metadata") or {}).get("namespace")): o for o in objects
-             if (o.get("metadata") or {}).get("name") == name
-             and o.get("kind") in ("ServingRuntime", "ClusterServingRuntime")}
-    return (found.get(("ServingRuntime", namespace)) or found.get(("ClusterServingRuntime", None))
-            or catalog.get_runtime(name))
 
 
 def _container(runtime: dict | None, isvc: dict, predictor: dict) -> tuple[dict, str]:
