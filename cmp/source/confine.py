@@ -6,7 +6,8 @@ symbolic link. Repository content must not reach further than the repository, so
 reference reachable from the app's kustomization is resolved (links followed) and refused when
 it lands outside the repository root. Helm charts and plugin configurations other than
 kustomize's built-in ones (exec plugins, KRM functions, Go plugins) are refused with a clear
-message too: kserve-cmp never enables them, and kustomize's own error would not say why.
+message too: kserve-cmp never enables them, and kustomize's own error would not say why. Remote
+bases are refused unless the ``allow-remote-bases`` setting is on.
 
 The YAML files a kustomization loads (resource files and patches) get the limits of a plain
 app directory before kustomize reads them: a size limit, and, when a file holds an anchor or a
@@ -21,6 +22,7 @@ the working directory when it encloses the app, else the app directory itself.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from ..problems import CmpError, Problem
@@ -32,6 +34,9 @@ PLUGIN_FIELDS = ("generators", "transformers", "validators")
 HELM_FIELDS = ("helmCharts", "helmGlobals", "helmChartInflationGenerator")
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 MAX_KUSTOMIZATION_BYTES = 1 << 20
+#: What kustomize would fetch over the network (git or http bases), as written in a kustomization.
+REMOTE = re.compile(r"^(https?://|git::|git@|ssh://|file://|github\.com/|gitlab\.com/|bitbucket\.org/)"
+                    r"|\?ref=|\.git(//|$)")
 RULE = "kustomize"
 
 
@@ -61,8 +66,10 @@ def is_within(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def check_tree(app: str, root: str, display_root: str, max_size: int) -> list[Problem]:
-    """Every reference out of ``root``, Helm chart, plugin and hostile YAML file reachable from ``app``.
+def check_tree(app: str, root: str, display_root: str, max_size: int, allow_remote: bool = False
+               ) -> list[Problem]:
+    """Every reference out of ``root``, remote base (unless ``allow_remote``), Helm chart, plugin and
+    hostile YAML file reachable from ``app``.
 
     ``app`` and ``root`` are real paths; messages name files as ``display_root`` plus their
     path relative to the app, as the user typed the app directory. ``max_size`` bounds each
@@ -80,6 +87,8 @@ def check_tree(app: str, root: str, display_root: str, max_size: int) -> list[Pr
         if doc is None:
             continue
         problems.extend(_helm(doc))
+        if not allow_remote:
+            problems.extend(_remote(doc))
         for field in DIRECTORY_FIELDS:
             for i, target in _local_entries(doc, field, current):
                 if not is_within(target, root):
@@ -142,12 +151,22 @@ def _load_kustomization(directory: str, app: str, display_root: str) -> Doc | No
     return docs[0]
 
 
+def _remote(doc: Doc) -> list[Problem]:
+    return [doc.problem((field, i), f"remote base {entry!r} is not allowed (setting allow-remote-bases is off)",
+                        rule="remote-base")
+            for field in DIRECTORY_FIELDS for i, entry in enumerate(_list(doc.obj.get(field)))
+            if isinstance(entry, str) and REMOTE.search(entry)]
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _local_entries(doc: Doc, field: str, directory: str) -> list[tuple[int, str]]:
     """(index, real path) of the entries of ``field`` that name local paths (not URLs, not inline YAML)."""
-    entries = doc.obj.get(field)
     out = []
-    for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        if isinstance(entry, str) and entry and "\n" not in entry and "://" not in entry:
+    for i, entry in enumerate(_list(doc.obj.get(field))):
+        if isinstance(entry, str) and entry and "\n" not in entry and not REMOTE.search(entry):
             out.append((i, os.path.realpath(os.path.join(directory, entry))))
     return out
 

@@ -5,8 +5,8 @@ adds ``buildMetadata: [originAnnotations, transformerAnnotations]``: every objec
 file it came from and which kustomizations patched it, so problems can name ``file:line`` even
 after overlays patched it (``cmp.source.origins``). Both annotations are removed again before
 anything is emitted. No exec/KRM plugins (``--enable-alpha-plugins`` is never
-passed), no Helm (``--enable-helm`` never passed), kustomize's default load restrictor, and
-remote bases refused before kustomize runs unless the ``allow-remote-bases`` setting is on.
+passed), no Helm (``--enable-helm`` never passed) and kustomize's default load restrictor;
+``cmp.source.confine`` checks the kustomization tree before kustomize runs.
 """
 
 from __future__ import annotations
@@ -21,16 +21,13 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable
 
-from ..problems import Problem, ToolError
+from ..problems import ToolError
 from . import origins
 from .yamlio import Doc, load_stream
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
-_REMOTE = re.compile(r"^(https?://|git::|git@|ssh://|file://|github\.com/|gitlab\.com/|bitbucket\.org/)"
-                     r"|\?ref=|\.git(//|$)")
-_REF_FIELDS = ("resources", "bases", "components")
 
 
 def kustomization_file(directory: str) -> str | None:
@@ -180,56 +177,12 @@ def kustomize_argv(configured: str = "") -> tuple[str, ...]:
     raise ToolError("kustomize not found: install kustomize or kubectl, or set KSERVE_CMP_KUSTOMIZE")
 
 
-def remote_references(directory: str, root: str) -> list[Problem]:
-    """Remote bases reachable from the kustomization in ``directory`` (following local bases)."""
-    seen: set[str] = set()
-    found: list[Problem] = []
-    stack = [os.path.realpath(directory)]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        kfile = kustomization_file(current)
-        if kfile is None:
-            continue
-        try:
-            with open(kfile, "rb") as handle:
-                docs = load_stream(handle.read(1 << 20), display_path(kfile, root))
-        except Exception:  # kustomize itself will report an unreadable kustomization
-            continue
-        if not docs or not isinstance(docs[0].obj, dict):
-            continue
-        doc = docs[0]
-        for field in _REF_FIELDS:
-            entries = doc.obj.get(field)
-            for i, entry in enumerate(entries if isinstance(entries, list) else []):
-                if not isinstance(entry, str):
-                    continue
-                if _REMOTE.search(entry):
-                    found.append(doc.problem((field, i), f"remote base {entry!r} is not allowed "
-                                                         f"(setting allow-remote-bases is off)", rule="remote-base"))
-                else:
-                    target = os.path.realpath(os.path.join(current, entry))
-                    if os.path.isdir(target):
-                        stack.append(target)
-    return found
+def build(directory: str, *, display_root: str, binary: str = "", timeout: float = 30) -> list[Doc]:
+    """Documents of ``kustomize build directory``, each marked with its origin file.
 
-
-def display_path(path: str, root: str) -> str:
-    """``path`` as shown in messages: relative to the directory the user named."""
-    rel = os.path.relpath(path, root.rstrip(os.sep) or os.sep)
-    return rel
-
-
-def build(directory: str, *, display_root: str, binary: str = "", timeout: float = 30,
-          allow_remote: bool = False) -> list[Doc]:
-    """Documents of ``kustomize build directory``, each marked with its origin file."""
+    The caller has checked the kustomization tree first (``cmp.source.confine``).
+    """
     app = os.path.realpath(directory)
-    if not allow_remote:
-        problems = remote_references(app, app)
-        if problems:
-            raise ToolError([_relocate(p, display_root) for p in problems])
     argv = kustomize_argv(binary)
     _remove_orphaned_wrappers()
     with tempfile.TemporaryDirectory(prefix=f"{WRAPPER_PREFIX}{os.getpid()}-") as tmp:
@@ -264,12 +217,6 @@ def _failure_message(argv: tuple[str, ...], app: str, display_root: str, timeout
 
 def _yaml_quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _relocate(problem: Problem, display_root: str) -> Problem:
-    file = os.path.join(display_root, problem.file) if problem.file and display_root not in ("", ".") \
-        else problem.file
-    return Problem(problem.message, file=file, line=problem.line, path=problem.path, rule=problem.rule)
 
 
 def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: dict) -> Doc:

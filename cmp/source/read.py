@@ -25,9 +25,9 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     if not os.path.isdir(path):
         raise UsageError(f"{path}: no such directory")
     if kustomize.kustomization_file(path):
-        _check_confined(path, settings.max_file_size)
+        _check_confined(path, settings)
         docs = kustomize.build(path, display_root=_display_root(path), binary=settings.kustomize,
-                               timeout=settings.kustomize_timeout, allow_remote=settings.allow_remote_bases)
+                               timeout=settings.kustomize_timeout)
         return _objects(docs)
     docs: list[Doc] = []
     for name in sorted(os.listdir(path)):
@@ -37,10 +37,11 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     return _objects(docs)
 
 
-def _check_confined(path: str, max_size: int) -> None:
+def _check_confined(path: str, settings: Settings) -> None:
     """Refuse, before kustomize runs, what would let the build reach outside the repository or blow up."""
     app = os.path.realpath(path)
-    problems = confine.check_tree(app, confine.find_repo_root(app), _display_root(path), max_size)
+    problems = confine.check_tree(app, confine.find_repo_root(app), _display_root(path), settings.max_file_size,
+                                  settings.allow_remote_bases)
     if problems:
         raise CmpError(problems)
 

@@ -9,7 +9,7 @@ import pytest
 
 from cmp.problems import CmpError, ToolError
 from cmp.settings import Settings
-from cmp.source import kustomize
+from cmp.source import confine, kustomize
 from cmp.source.read import read_app
 
 MODEL = """\
@@ -96,8 +96,11 @@ def test_kustomize_origin_gives_source_lines(tmp_path: Path) -> None:
 def test_remote_bases_found_through_local_bases(tmp_path: Path) -> None:
     write(tmp_path / "base" / "kustomization.yaml", "resources:\n- github.com/org/repo//x?ref=v1\n")
     write(tmp_path / "app" / "kustomization.yaml", "resources: [../base]\n")
-    problems = kustomize.remote_references(str(tmp_path / "app"), str(tmp_path))
-    assert [(p.file, p.line) for p in problems] == [(os.path.join("base", "kustomization.yaml"), 2)]
+    app = os.path.realpath(tmp_path / "app")
+    problems = confine.check_tree(app, os.path.realpath(tmp_path), "app", 1 << 20)
+    assert [(p.file, p.line, p.rule) for p in problems] == [(os.path.join("base", "kustomization.yaml"), 2,
+                                                             "remote-base")]
+    assert confine.check_tree(app, os.path.realpath(tmp_path), "app", 1 << 20, allow_remote=True) == []
 
 
 def test_kustomize_not_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
