@@ -24,14 +24,15 @@ RUN url="https://github.com/kubernetes-sigs/kustomize/releases/download/kustomiz
  && rm /tmp/kustomize.tar.gz \
  && kustomize version
 
-# --- the package, in its own virtualenv, with the dependency versions the tests ran with ------------
+# --- the package, in its own virtualenv, from the committed runtime lock (the versions CI tests) -----
 FROM python:3.12.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements/runtime.txt ./requirements/runtime.txt
 COPY cmp ./cmp
 RUN python -m venv /opt/kserve-cmp \
- && /opt/kserve-cmp/bin/pip install --no-cache-dir "pyyaml==6.0.3" "click==8.5.1" "jsonpatch==1.47" "jsonpointer==3.12" \
+ && /opt/kserve-cmp/bin/pip install --no-cache-dir --require-hashes -r requirements/runtime.txt \
  && /opt/kserve-cmp/bin/pip install --no-cache-dir --no-deps /src \
  && /opt/kserve-cmp/bin/python -c "import yaml; yaml.CSafeLoader" \
  && /opt/kserve-cmp/bin/kserve-cmp --version

@@ -234,7 +234,14 @@ def load_stream(text: str | bytes, file: str | None = None) -> list[Doc]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise CmpError(Problem(f"invalid YAML: {exc.problem or exc.context}", file=file, line=line, rule="yaml"))
+        problem = exc.problem or exc.context
+        if problem and "nesting depth" in problem:
+            # libyaml (bundled with PyYAML >= 6.0.4) scans flow collections ahead of the events
+            # and refuses past its own, higher limit before our depth check sees them: the
+            # nesting is then deeper than ours too, and the message stays ours.
+            problem = f"YAML nesting deeper than {MAX_DEPTH} levels"
+            raise CmpError(Problem(problem, file=file, line=line, rule="yaml"))
+        raise CmpError(Problem(f"invalid YAML: {problem}", file=file, line=line, rule="yaml"))
     except yaml.YAMLError as exc:
         raise CmpError(Problem(f"invalid YAML: {exc}", file=file, rule="yaml"))
     finally:
