@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .problems import CmpError, Problem, UsageError
+from .safetext import visible
 from .settings import BY_NAME, Settings
 
 
@@ -91,8 +92,8 @@ def run_guarded(action: Callable[[], int]) -> None:
     except Exception as exc:  # a bug: one line, no traceback, unless debugging
         if os.environ.get("KSERVE_CMP_DEBUG"):
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (set KSERVE_CMP_DEBUG=1 for a traceback)",
-                   err=True)
+        click.echo(visible(f"internal error: {type(exc).__name__}: {exc}") +
+                   " (set KSERVE_CMP_DEBUG=1 for a traceback)", err=True)
         sys.exit(3)
     sys.exit(code)
 
@@ -134,7 +135,7 @@ def generate() -> None:
     def action() -> int:
         result = do_generate(os.environ)
         emit_problems(result.warnings)
-        click.echo(result.summary, err=True)
+        click.echo(visible(result.summary), err=True)
         sys.stdout.write(result.text)
         sys.stdout.flush()
         return 0

@@ -25,6 +25,7 @@ from . import catalog
 from .kserve import select, storage
 from .kserve.merge import AssemblyError, assemble_predictor_container, kserve_container
 from .kserve.placeholders import PlaceholderError
+from .safetext import visible
 from .unit import Unit
 
 FACT_ARGS = "predictor_args"
@@ -239,7 +240,8 @@ def _text_block(view: ModelView) -> str:
     lines.extend(_text_storage(view.storage_initializer))
     lines.extend(_text_multinode(view.multinode))
     lines.extend(_text_scaling(view.scaling))
-    return "\n".join(lines) + "\n"
+    # Each item is one line: a control character, CR or LF in a value is shown escaped.
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def _text_storage(info: dict | None) -> list[str]:

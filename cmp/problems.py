@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .safetext import visible
+
 ERROR = "error"
 WARNING = "warning"
 NOTE = "note"
@@ -31,11 +33,12 @@ class Problem:
         return self.file or ""
 
     def format(self) -> str:
-        """``file:line: path: message`` with the parts that are known."""
+        """``file:line: path: message`` with the parts that are known, on one line: controls,
+        line breaks and bidi overrides from the content are shown escaped (:mod:`cmp.safetext`)."""
         parts = [p for p in (self.where(), self.path) if p]
         prefix = "".join(f"{p}: " for p in parts)
         tag = "" if self.level == ERROR else f"{self.level}: "
-        return f"{prefix}{tag}{self.message}"
+        return visible(f"{prefix}{tag}{self.message}")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}

@@ -3,7 +3,11 @@
 Layout: a hidden marker (so a bot can find and update its comment), a title naming the two
 sides, counts by kind and action, then one ``<details>`` per changed app with its render
 errors, its models' serving summaries and one diff fence per object. Text that comes from the
-manifests is escaped (HTML in summaries, backtick runs in code spans and fences).
+manifests is escaped (HTML in summaries, backtick runs in code spans and fences) and never
+holds a line break or a control character: CR, LF, NEL, U+2028/2029, C0/C1 controls and bidi
+overrides are shown as escapes (:func:`cmp.safetext.visible`) in code spans, code blocks,
+headings, tables and summaries alike. A CR in an arg value would otherwise end the Markdown
+line, and a ``<!--`` after it would hide every later change from the reviewer.
 
 The budget counts what GitHub counts (UTF-16 code units; a comment may hold 65,536). Blocks
 are added whole while they fit; the first that does not is cut at a line boundary with its
@@ -15,6 +19,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from ..safetext import visible
 from .result import ACTIONS, UNCHANGED, AppDiff, DiffReport, ModelDiff, ObjectDiff
 from .unified import diff_lines, line_counts
 
@@ -142,7 +147,7 @@ def _app_frame(app: AppDiff, expanded: bool) -> tuple[str, str]:
     changed = [o for o in app.objects if o.action != UNCHANGED]
     what = "does not render" if app.head_failed() else "base does not render" if app.errors else \
         f"{len(changed)} object{'s' if len(changed) != 1 else ''}"
-    summary = f"<b>{html.escape(app.path)}</b>: {what}"
+    summary = f"<b>{html.escape(visible(app.path))}</b>: {what}"
     return f"<details{' open' if expanded else ''}>\n<summary>{summary}</summary>\n\n", "</details>\n\n"
 
 
@@ -157,6 +162,7 @@ def _blocks(app: AppDiff) -> list[Block]:
 
 
 def _error_block(side: str, messages: tuple[str, ...]) -> Block:
+    messages = tuple(visible(m) for m in messages)
     fence = fence_for(messages)
     return Block(f"❌ **{side} does not render:**\n\n{fence}text\n", messages, f"{fence}\n\n", "… {n} more lines")
 
@@ -169,7 +175,7 @@ def model_lines(model: ModelDiff) -> list[str]:
 
 
 def _object_block(item: ObjectDiff) -> Block:
-    lines = tuple(diff_lines(item))
+    lines = tuple(visible(line) for line in diff_lines(item))
     added, removed = line_counts(lines)
     fence = fence_for(lines)
     head = (f"#### {_ICONS[item.action]} {escape_text(item.title())} ({item.action}, +{added} −{removed})\n\n"
@@ -191,18 +197,22 @@ def _longest_run(text: str) -> int:
 
 
 def code(text: str) -> str:
-    """An inline code span that holds ``text`` whatever backticks it contains."""
-    text = text.replace("\n", " ")
+    """An inline code span that shows ``text`` as it is, whatever backticks or spaces it holds,
+    on one line (line breaks and controls escaped)."""
+    text = visible(text)
     if not text:
         return "*none*"
     ticks = "`" * (_longest_run(text) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    # CommonMark strips one space from each end when both ends have one (and it is not all spaces),
+    # and needs one between a backtick at an end and the fence.
+    both_spaces = text.startswith(" ") and text.endswith(" ") and text.strip(" ")
+    pad = " " if text.startswith("`") or text.endswith("`") or both_spaces else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def escape_text(text: str) -> str:
-    """Plain Markdown text from a manifest: no HTML, no emphasis or links."""
-    out = html.escape(text, quote=False)
-    for char in "\\`*_[]|":
+    """Plain Markdown text from a manifest, on one line: no HTML, no emphasis, links or strike-through."""
+    out = html.escape(visible(text), quote=False)
+    for char in "\\`*_[]|~":
         out = out.replace(char, "\\" + char)
     return out

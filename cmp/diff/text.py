@@ -6,6 +6,7 @@ from typing import Callable
 
 import click
 
+from ..safetext import visible
 from .result import ACTIONS, UNCHANGED, AppDiff, DiffReport, ModelDiff
 from .unified import diff_lines
 
@@ -15,14 +16,19 @@ _COLOURS = {"+": "green", "-": "red", "@": "cyan"}
 
 def render_text(report: DiffReport, colour: bool = False) -> str:
     """The whole report; ``colour`` adds ANSI colours (for a terminal)."""
-    style: Callable[..., str] = click.style if colour else (lambda text, **_: text)
-    lines = [style(f"kserve-cmp diff: {report.base} → {report.head}", bold=True), counts_line(report)]
+    plain: Callable[..., str] = click.style if colour else (lambda text, **_: text)
+
+    def style(text: str, **how: object) -> str:
+        """One line of content, controls shown escaped (:mod:`cmp.safetext`), then coloured."""
+        return plain(visible(text), **how)
+
+    lines = [style(f"kserve-cmp diff: {report.base} → {report.head}", bold=True), style(counts_line(report))]
     for app in report.apps:
         if app.changed:
             lines += [""] + app_lines(app, style)
     unchanged = [a.path for a in report.apps if not a.changed]
     if unchanged:
-        lines += ["", f"unchanged apps: {', '.join(unchanged)}"]
+        lines += ["", style(f"unchanged apps: {', '.join(unchanged)}")]
     return "\n".join(lines) + "\n"
 
 
@@ -46,10 +52,10 @@ def app_lines(app: AppDiff, style: Callable[..., str]) -> list[str]:
     lines = [style(f"== {app.path}", bold=True)]
     for error in app.errors:
         lines.append(style(f"{error.side} does not render:", fg="red", bold=True))
-        lines += ["  " + m for m in error.messages]
+        lines += [style("  " + m) for m in error.messages]
     for model in app.models:
         if model.action != UNCHANGED:
-            lines += model_lines(model)
+            lines += [style(line) for line in model_lines(model)]
     for item in app.objects:
         if item.action == UNCHANGED:
             continue
