@@ -80,3 +80,29 @@ def test_installed_cmp_runs_our_subcommands(tmp_path: Path) -> None:
     assert result.returncode == 0 and "Render the app at PATH" in result.stdout
     top = _run(["--help"], tmp_path)
     assert "diffutils" in top.stdout
+
+
+def test_the_search_starts_after_the_scripts_directory(tmp_path: Path) -> None:
+    dirs = [tmp_path / n for n in ("shim", "bin", "usr")]
+    for d in dirs:
+        d.mkdir()
+        (d / "cmp").write_text("#!/bin/sh\nexit 0\n")
+        (d / "cmp").chmod(0o755)
+    path = os.pathsep.join(str(d) for d in dirs)
+    assert alias.search_path(path, str(dirs[1] / "cmp")) == [str(dirs[2])]
+    assert alias.search_path(path, str(tmp_path / "elsewhere" / "cmp")) == [str(d) for d in dirs]
+    # a script not on PATH searches it all, skipping the directories that already led back to it
+    assert alias.next_cmp(path, str(tmp_path / "elsewhere" / "cmp")) == str(dirs[0] / "cmp")
+    assert alias.next_cmp(path, str(tmp_path / "elsewhere" / "cmp"), (str(dirs[0]),)) == str(dirs[1] / "cmp")
+
+
+@pytest.mark.parametrize("argv,meant", [
+    (["cmp", "rendr"], "render"),
+    (["cmp", "valiate", "x"], "validate"),
+    (["cmp", "-s", "rendr"], None),       # an option first: diffutils' usage
+    (["cmp", "rendr.yaml"], None),        # not a word: a file name
+    (["cmp", "zebra"], None),
+    (["cmp"], None),
+])
+def test_suggestion(argv: list[str], meant: str | None) -> None:
+    assert alias.suggestion(argv) == meant
