@@ -49,12 +49,14 @@ def table_markdown() -> str:
     rows += ["",
              "In Argo CD (`kserve-cmp generate`) the first of these that is set and not empty wins: the "
              "Application's plugin parameter; its `plugin.env` entry `KSERVE_CMP_<NAME>` (which arrives as "
-             f"`{APP_ENV_PREFIX}KSERVE_CMP_<NAME>`); the sidecar's env `KSERVE_CMP_<NAME>`; the default. "
-             "The namespace defaults to the Application's destination namespace (`ARGOCD_APP_NAMESPACE`). "
+             f"`{APP_ENV_PREFIX}KSERVE_CMP_<NAME>`); for `namespace` only, the Application's destination "
+             "namespace (`ARGOCD_APP_NAMESPACE`); the sidecar's env `KSERVE_CMP_<NAME>`; the default. So the "
+             "sidecar's `KSERVE_CMP_NAMESPACE` is a fallback for Applications without a destination "
+             "namespace, never an override of one. "
              "Settings marked *sidecar env only* (they run a program, open the network or lift a limit) "
              "can only be set by the Argo CD admin, and a path set by an Application must stay inside the "
              "repository. On the command line (`kserve-cmp render`): the flag, then the env variable, then "
-             "the default."]
+             "the default (for `namespace`: then `ARGOCD_APP_NAMESPACE`)."]
     return "\n".join(rows) + "\n"
 
 

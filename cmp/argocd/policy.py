@@ -14,6 +14,7 @@ from typing import Mapping
 
 from ..problems import Problem
 from ..settings import SETTINGS, Setting
+from ..source import workdir
 from ..source.confine import find_repo_root, is_within
 
 #: Settings an Application cannot set, and why.
@@ -39,6 +40,8 @@ def path_problems(values: Mapping[str, str], app_dir: str, environ: Mapping[str,
     """Path settings set by the Application (``{setting name: value}``) that leave the repository."""
     problems = []
     root = find_repo_root(app_dir, environ)
+    real_app = os.path.realpath(app_dir)
+    hint = workdir.hint(real_app, root, environ) if root == workdir.sent_root(real_app) else None
     for setting in SETTINGS:
         value = values.get(setting.name)
         if setting.kind != "path" or not value:
@@ -46,6 +49,6 @@ def path_problems(values: Mapping[str, str], app_dir: str, environ: Mapping[str,
         if os.path.isabs(value) or not is_within(os.path.realpath(os.path.join(app_dir, value)), root):
             problems.append(Problem(f"{setting.name}: {value!r} must be a path inside the repository, relative "
                                     "to the app directory (a file elsewhere in the sidecar can only be named by "
-                                    f"the Argo CD admin, in the sidecar's env {setting.env})",
-                                    rule="argocd-policy"))
+                                    f"the Argo CD admin, in the sidecar's env {setting.env})"
+                                    + (f"; {hint}" if hint else ""), rule="argocd-policy"))
     return problems

@@ -2,9 +2,9 @@
 
 1. the Application's plugin parameter (``ARGOCD_APP_PARAMETERS`` / ``PARAM_*``, see ``params``);
 2. the Application's plugin env ``KSERVE_CMP_<NAME>``, which arrives as ``ARGOCD_ENV_KSERVE_CMP_<NAME>``;
-3. the sidecar container's own env ``KSERVE_CMP_<NAME>`` (admin-wide defaults);
-4. the default of the settings table; for ``namespace`` the Application's destination namespace
-   (``ARGOCD_APP_NAMESPACE``) stands in for the empty default.
+3. for ``namespace`` only: the Application's destination namespace (``ARGOCD_APP_NAMESPACE``);
+4. the sidecar container's own env ``KSERVE_CMP_<NAME>`` (admin-wide defaults);
+5. the default of the settings table.
 
 An empty value counts as not set (Argo CD versions differ in whether they pass empty variables
 at all), so the next source applies. Mistakes that would otherwise be silently ignored, such as
@@ -113,10 +113,12 @@ def _candidates(setting: Setting, environ: Mapping[str, str],
     candidates = [
         (f"{PARAMETER}{setting.name}", parameters.get(setting.name), True),
         (app_env(setting), environ.get(app_env(setting)), True),
-        (setting.env, environ.get(setting.env), False),
     ]
     if setting.name == "namespace":
+        # The Application's own destination beats an admin-wide default: one KSERVE_CMP_NAMESPACE
+        # in the sidecar must not move every Application's objects.
         candidates.append((APP_NAMESPACE, environ.get(APP_NAMESPACE), False))
+    candidates.append((setting.env, environ.get(setting.env), False))
     return [(origin, raw, by_app) for origin, raw, by_app in candidates if raw]
 
 

@@ -14,8 +14,10 @@ app directory before kustomize reads them: a size limit, and, when a file holds 
 tag (the only ways to an alias bomb or a language-specific tag), the bounded loader. kustomize
 expands aliases itself, to gigabytes within seconds, and drops unknown tags silently.
 
-The repository root is, in order: the checkout Argo CD extracted (the app directory with
-``ARGOCD_APP_SOURCE_PATH`` taken off its end), the nearest enclosing directory holding ``.git``,
+The repository root is, in order: the tree Argo CD sent to the sidecar (the request directory
+``_cmp_server/<uuid>``, see ``workdir``: the whole checkout, or with manifest-generate-paths the
+common root of the annotated paths), the app directory with ``ARGOCD_APP_SOURCE_PATH`` taken
+off its end, the nearest enclosing directory holding ``.git``,
 the working directory when it encloses the app, else the app directory itself.
 """
 
@@ -26,6 +28,7 @@ import re
 from collections.abc import Mapping
 
 from ..problems import CmpError, Problem
+from . import workdir
 from .kustomize import kustomization_file
 from .yamlio import Doc, load_stream
 
@@ -44,6 +47,9 @@ def find_repo_root(app: str, environ: Mapping[str, str] | None = None, cwd: str 
     """The real path of the repository that holds the app directory ``app``."""
     environ = os.environ if environ is None else environ
     real = os.path.realpath(app)
+    sent = workdir.sent_root(real)
+    if sent is not None:
+        return sent
     source_path = os.path.normpath(environ.get("ARGOCD_APP_SOURCE_PATH", "") or ".")
     if source_path != "." and not os.path.isabs(source_path) and not source_path.startswith(".."):
         parts = source_path.split(os.sep)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-from ..problems import CmpError, Problem, UsageError
+from ..problems import NOTE, CmpError, Problem, UsageError
 from ..settings import Settings
-from . import confine, kustomize
+from . import confine, kustomize, workdir
 from .yamlio import Doc, load_stream
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -40,9 +40,13 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
 def _check_confined(path: str, settings: Settings) -> None:
     """Refuse, before kustomize runs, what would let the build reach outside the repository or blow up."""
     app = os.path.realpath(path)
-    problems = confine.check_tree(app, confine.find_repo_root(app), _display_root(path), settings.max_file_size,
+    root = confine.find_repo_root(app)
+    problems = confine.check_tree(app, root, _display_root(path), settings.max_file_size,
                                   settings.allow_remote_bases)
     if problems:
+        hint = workdir.hint(app, root, os.environ) if root == workdir.sent_root(app) else None
+        if hint and any("outside the repository" in p.message for p in problems):
+            problems.append(Problem(hint, level=NOTE, rule="argocd"))
         raise CmpError(problems)
 
 

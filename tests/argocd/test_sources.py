@@ -41,8 +41,23 @@ def test_destination_namespace_is_the_namespace_default() -> None:
     resolved = resolve({"ARGOCD_APP_NAMESPACE": "models-prod"})
     assert resolved.settings.namespace == "models-prod"
     assert resolved.origins["namespace"] == "ARGOCD_APP_NAMESPACE"
-    assert resolve({"ARGOCD_APP_NAMESPACE": "dest", "KSERVE_CMP_NAMESPACE": "side"}).settings.namespace == "side"
     assert resolve({"ARGOCD_APP_NAMESPACE": "dest", "PARAM_NAMESPACE": "param"}).settings.namespace == "param"
+
+
+@pytest.mark.parametrize("env, namespace, origin", [
+    # the Application's own settings, then its destination, then the sidecar's default
+    ({"PARAM_NAMESPACE": "param", "ARGOCD_ENV_KSERVE_CMP_NAMESPACE": "appenv", "ARGOCD_APP_NAMESPACE": "dest",
+      "KSERVE_CMP_NAMESPACE": "side"}, "param", "parameter namespace"),
+    ({"ARGOCD_ENV_KSERVE_CMP_NAMESPACE": "appenv", "ARGOCD_APP_NAMESPACE": "dest", "KSERVE_CMP_NAMESPACE": "side"},
+     "appenv", "ARGOCD_ENV_KSERVE_CMP_NAMESPACE"),
+    # one admin-wide default must not move an Application that names its destination
+    ({"ARGOCD_APP_NAMESPACE": "dest", "KSERVE_CMP_NAMESPACE": "side"}, "dest", "ARGOCD_APP_NAMESPACE"),
+    ({"ARGOCD_APP_NAMESPACE": "", "KSERVE_CMP_NAMESPACE": "side"}, "side", "KSERVE_CMP_NAMESPACE"),
+    ({}, "", "default"),
+])
+def test_namespace_precedence(env: dict[str, str], namespace: str, origin: str) -> None:
+    resolved = resolve(env)
+    assert (resolved.settings.namespace, resolved.origins["namespace"]) == (namespace, origin)
 
 
 def test_empty_values_count_as_not_set() -> None:
