@@ -83,7 +83,11 @@ def test_component_patches_a_stock_repo_server(tmp_path: Path) -> None:
     argv = [shutil.which("kustomize"), "build"] if shutil.which("kustomize") else [shutil.which("kubectl"), "kustomize"]
     built = subprocess.run([*argv, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert built.returncode == 0, built.stderr
-    pod = yaml.safe_load(built.stdout)["spec"]["template"]["spec"]
+    template = yaml.safe_load(built.stdout)["spec"]["template"]
+    pod = template["spec"]
+    # kustomize puts the patch's container first: kubectl's default container must stay the repo-server
+    assert [c["name"] for c in pod["containers"]][0] == "kserve-cmp"
+    assert template["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"] == "argocd-repo-server"
     containers = {c["name"]: c for c in pod["containers"]}
     assert sorted(containers) == ["argocd-repo-server", "kserve-cmp"]
     assert sorted(v["name"] for v in pod["volumes"]) == ["kserve-cmp-tmp", "plugins", "tmp", "var-files"]
