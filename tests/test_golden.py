@@ -4,7 +4,8 @@ Each case directory holds ``input/`` (the app: a directory as a user would have 
 - ``cmd`` (optional): the command line, default ``render input``; one argument per line;
 - ``env`` (optional): ``NAME=value`` lines set for the run (e.g. ``KSERVE_CMP_NAMESPACE=x``);
 - ``expected.yaml`` (cases: the exact stdout) or ``expected.txt`` (errors: the exact stderr;
-  stdout must be empty and the exit code non-zero).
+  stdout must be empty and the exit code non-zero);
+- ``expected-stderr.txt`` (cases, optional): the exact stderr, for cases that show a warning.
 The command runs with the case directory as working directory, so messages name
 ``input/<file>:<line>``. ``KSERVE_CMP_UPDATE_GOLDEN=1`` rewrites the expected files.
 """
@@ -53,6 +54,11 @@ def test_case_renders(case: Path) -> None:
         expected.write_text(result.stdout)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == expected.read_text()
+    stderr = case / "expected-stderr.txt"
+    if UPDATE and stderr.exists():
+        stderr.write_text(result.stderr)
+    if stderr.exists():
+        assert result.stderr == stderr.read_text()
 
 
 @pytest.mark.parametrize("case", _cases("errors"), ids=lambda p: p.name)

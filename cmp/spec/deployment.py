@@ -171,6 +171,8 @@ def read_env(r: Reader, path: tuple, value: Any) -> list[dict]:
     """EnvVars from ``{NAME: value}`` or a list of EnvVar, each checked."""
     if value is None:
         return []
+    if env_entry_as_map(r, path, value):
+        return []
     if isinstance(value, dict):
         out = []
         for key, item in value.items():
@@ -189,6 +191,31 @@ def read_env(r: Reader, path: tuple, value: Any) -> list[dict]:
         return [dict(item) for item in value if isinstance(item, dict)]
     r.error(path, f"expected a mapping of name to value or a list of EnvVar, got {type_name(value)}")
     return []
+
+
+#: The fields of a Kubernetes EnvVar (``corev1.EnvVar``).
+ENV_VAR_FIELDS = ("name", "value", "valueFrom")
+
+
+def env_entry_as_map(r: Reader, path: tuple, value: Any) -> bool:
+    """True (after an error) when ``env`` is one EnvVar written where the name->value mapping goes.
+
+    ``env: {name: FOO, value: bar}`` reads, in the mapping form, as two variables called ``name``
+    and ``value``; nobody means that. The fix is a list of one EnvVar, or the mapping ``{FOO: bar}``.
+    """
+    if not isinstance(value, dict) or "name" not in value or not set(value) <= set(ENV_VAR_FIELDS):
+        return False
+    name = value.get("name")
+    shown = name if isinstance(name, str) and name else "NAME"
+    if "valueFrom" in value:
+        fix = f"write it as a list of EnvVar: env: [{{name: {shown}, valueFrom: ...}}]"
+    else:
+        fix = (f"write it as a list of EnvVar (env: [{{name: {shown}, value: ...}}]) or as the mapping "
+               f"env: {{{shown}: ...}}")
+    keys = " and ".join(repr(k) for k in value)
+    r.error(path, f"this is one EnvVar in the name->value mapping form, which would set variables called "
+                  f"{keys}; {fix}")
+    return True
 
 
 def _resources(r: Reader, path: tuple, value: Any) -> dict | None:

@@ -33,6 +33,7 @@ from ..expand import auto_select, lookup_runtime
 from ..kserve import flags
 from ..kserve import script as sh
 from ..kserve.merge import merge_runtime_container
+from ..spec.deployment import env_entry_as_map
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
 
@@ -139,7 +140,7 @@ def _parse_section(unit: Unit, ctx: RenderContext, section: Any) -> Sizes | None
 
 def _check_worker_env(r: Reader, path: tuple, value: Any) -> None:
     """Worker env: a name->value mapping or an EnvVar list, no parallel sizes, no placeholders."""
-    if value is None:
+    if value is None or env_entry_as_map(r, path, value):
         return
     if isinstance(value, dict):
         items = [(path + (k,), str(k), v) for k, v in value.items()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cmp.source.yamlio import load_stream
 from cmp.spec import deployment
 
@@ -85,3 +87,18 @@ def test_env_list_form() -> None:
                                 "        valueFrom: {secretKeyRef: {name: s, key: k}}\n")
     assert problems == []
     assert md.model.env == [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+
+
+@pytest.mark.parametrize("env, flagged", [
+    ("{name: FOO, value: bar}", True),
+    ("{name: FOO}", True),
+    ("{name: FOO, valueFrom: {secretKeyRef: {name: s, key: k}}}", True),
+    ("{FOO: bar, name: x}", False),            # a real variable called name next to another one
+    ("{NAME: FOO, VALUE: bar}", False),        # upper-case names are ordinary variables
+    ("[{name: FOO, value: bar}]", False),
+])
+def test_env_entry_given_as_the_mapping_form(env: str, flagged: bool) -> None:
+    found = messages(HEAD + f"spec:\n  model:\n    storageUri: s3://b/m\n    env: {env}\n")
+    assert any("this is one EnvVar in the name->value mapping form" in m for m in found) is flagged
+    if flagged:
+        assert found[0].startswith("m.yaml:8: spec.model.env: ")
