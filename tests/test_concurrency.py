@@ -40,6 +40,8 @@ def _model(app: int, index: int) -> str:
         lines.append(f"    args: [{', '.join(args)}]")
     elif args:
         lines.append("    args: {" + ", ".join(f"{k}: {v}" for k, v in args.items()) + "}")
+    if fmt == "vLLM":  # without an NVIDIA GPU KServe would run vLLM's CPU build (a warning)
+        lines.append('    resources: {limits: {nvidia.com/gpu: "1"}}')
     lines.append(f"  scaling: {{minReplicas: {index % 2}, maxReplicas: {2 + app % 3}}}")
     return "\n".join(lines) + "\n"
 
