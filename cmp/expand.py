@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 
-from . import catalog
 from .kserve import select
 from .kserve.placeholders import escape_strings
 from .spec.deployment import ModelDeployment
@@ -84,7 +83,7 @@ def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
     if md.runtime:
         base, origin = lookup_runtime(md.runtime, namespace, ctx)
         if base is None:
-            available = sorted({n for n, _ in ctx.runtimes} | set(catalog.catalog_names()))
+            available = sorted({n for n, _ in ctx.runtimes} | set(ctx.release.runtime_names()))
             ctx.add(md.problem(("spec", "runtime"), f"unknown runtime {md.runtime!r}; available: "
                                                    f"{', '.join(available)}", rule="runtime"))
             return False
@@ -134,7 +133,7 @@ def lookup_runtime(name: str, namespace: str | None, ctx: RenderContext) -> tupl
     found = ctx.runtime_in_inputs(name, namespace)
     if found is not None:
         return copy.deepcopy(found), "inputs"
-    found = catalog.get_runtime(name)
+    found = ctx.release.runtime(name)
     if found is not None:
         return found, "catalog"
     return None, ""
@@ -146,7 +145,7 @@ def auto_select(isvc: dict, namespace: str | None, ctx: RenderContext) -> tuple[
                   if ns is not None and ns == namespace]
     cluster_inputs = {n: r for (n, ns), r in ctx.runtimes.items() if ns is None}
     cluster = [cluster_inputs[n] for n in sorted(cluster_inputs)]
-    cluster += [catalog.get_runtime(n) for n in catalog.catalog_names() if n not in cluster_inputs]
+    cluster += [ctx.release.runtime(n) for n in ctx.release.runtime_names() if n not in cluster_inputs]
     chosen = select.select_runtime(isvc, namespaced, cluster)
     if chosen is None:
         return None, ""

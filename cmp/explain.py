@@ -137,7 +137,7 @@ def storage_initializer(isvc: Mapping, objects: list[dict]) -> dict | None:
 
 def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
     isvc = admitted(unit.isvc)
-    runtime, found_in = find_runtime(isvc, objects)
+    runtime, found_in = find_runtime(isvc, objects, unit.release)
     meta = unit.isvc.get("metadata") or {}
     view = ModelView(
         name=meta.get("name", ""),
@@ -171,8 +171,10 @@ def admitted(isvc: Mapping) -> dict:
     return {**isvc, "metadata": meta}
 
 
-def find_runtime(isvc: Mapping, objects: list[dict]) -> tuple[dict | None, str]:
+def find_runtime(isvc: Mapping, objects: list[dict], release: catalog.Release | None = None
+                 ) -> tuple[dict | None, str]:
     """(runtime, "rendered" | "catalog" | "auto-selected ..."): what KServe will use."""
+    release = release or catalog.resolve(None)
     namespace = (isvc.get("metadata") or {}).get("namespace")
     namespaced = [o for o in objects if o.get("kind") == "ServingRuntime"
                   and (o.get("metadata") or {}).get("namespace") == namespace]
@@ -182,10 +184,10 @@ def find_runtime(isvc: Mapping, objects: list[dict]) -> tuple[dict | None, str]:
         for candidate in namespaced + cluster:
             if candidate["metadata"].get("name") == name:
                 return candidate, "rendered"
-        found = catalog.get_runtime(name)
+        found = release.runtime(name)
         return found, "catalog" if found else ""
     names = {o["metadata"].get("name") for o in cluster}
-    cluster += [catalog.get_runtime(n) for n in catalog.catalog_names() if n not in names]
+    cluster += [release.runtime(n) for n in release.runtime_names() if n not in names]
     chosen = select.select_runtime(isvc, namespaced, cluster)
     return (dict(chosen), "auto-selected") if chosen is not None else (None, "")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from . import catalog
 from .expand import expand
 from .problems import CmpError, Problem, Problems
 from .provenance import Provenance, object_key
@@ -38,6 +39,7 @@ class RenderResult:
     provenance: Provenance
     text: str = ""
     consumed: list[Doc] = field(default_factory=list)
+    release: catalog.Release | None = None   # the KServe release rendered for
 
 
 def render(path: str, settings: Settings) -> RenderResult:
@@ -52,9 +54,10 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx.profile, found = profile.resolve(profiles, settings.cluster_profile, settings.max_file_size,
                                          PROFILE_SECTIONS)
     ctx.problems.extend(found)
+    ctx.release = catalog.resolve(getattr(ctx.profile, "kserve_version", None))  # checked by profile.parse
     # Raw KServe inputs are checked before anything reads them: runtimes are bases and raw
     # InferenceServices go through the transforms, which rely on the CRD schema's types.
-    _validate([(d.obj, d, None) for d in passthrough], ctx.problems, ctx.provenance)
+    _validate([(d.obj, d, None) for d in passthrough], ctx.problems, ctx.provenance, ctx.release)
     ctx.problems.raise_if_errors()
     _index_runtimes(passthrough, ctx)
     units: list[Unit] = []
@@ -67,6 +70,8 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
                 units.append(unit)
     raw_units, passthrough = _raw_units(passthrough)
     units.extend(raw_units)
+    for unit in units:
+        unit.release = ctx.release
     ctx.problems.raise_if_errors()
     run_all(units, ctx)
     cluster = cluster_objects(ctx)
@@ -74,14 +79,14 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     rendered = [(o, u.source, u) for u in units for o in u.objects()] + [(obj, doc, None) for obj, doc in cluster]
     located = rendered + [(d.obj, d, None) for d in passthrough]
     _check_duplicates(located, ctx.problems)
-    _validate(rendered, ctx.problems, ctx.provenance)  # pass-through objects were checked on the way in
+    _validate(rendered, ctx.problems, ctx.provenance, ctx.release)  # pass-through objects were checked on the way in
     ctx.problems.raise_if_errors()
     objects = sorted((o for o, _, _ in located), key=sort_key)
     if not objects and not settings.allow_empty:
         raise CmpError(Problem("rendered zero objects (pass --allow-empty if that is intended: Argo CD would "
                                "prune everything this app deployed)", rule="empty"))
     return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, dump_stream(objects),
-                        ours + profiles)
+                        ours + profiles, ctx.release)
 
 
 def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc], list[Doc]]:
@@ -151,12 +156,13 @@ def _check_duplicates(located: list[tuple[dict, Doc, Unit | None]], problems: Pr
             seen[key] = doc
 
 
-def _validate(located: list[tuple[dict, Doc, Unit | None]], problems: Problems, provenance: Provenance) -> None:
-    """CRD schema check of every KServe object, located at the input that produced it."""
+def _validate(located: list[tuple[dict, Doc, Unit | None]], problems: Problems, provenance: Provenance,
+              release: catalog.Release | None = None) -> None:
+    """CRD schema check of every KServe object (the target release's CRDs), located at its input."""
     from .validate import validate_object  # schemas load lazily, on the first KServe object
 
     for obj, doc, unit in located:
-        errors = validate_object(obj)
+        errors = validate_object(obj, release)
         for err in errors:
             if unit is not None and unit.deployment is not None:
                 file, line = _written_at(provenance, obj, err.path, doc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import catalog
 from .problems import Problem, Problems
 from .provenance import Provenance
 from .settings import Settings
@@ -31,6 +32,12 @@ class Unit:
     runtime: dict | None = None
     extra: list[dict] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)   # computed values for explain (GPUs, replicas...)
+    release: catalog.Release | None = None   # the KServe release rendered for (None: the default one)
+
+    @property
+    def kserve(self) -> catalog.Release:
+        """The KServe release this unit is rendered for."""
+        return self.release or catalog.resolve(None)
 
     @property
     def name(self) -> str:
@@ -67,6 +74,7 @@ class RenderContext:
     profile: Any = None
     inputs: list[Doc] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)   # values derived once per render from the inputs
+    release: catalog.Release = field(default_factory=lambda: catalog.resolve(None))  # the target KServe release
 
     def add(self, problem: Problem) -> None:
         self.problems.add(problem)

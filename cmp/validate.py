@@ -1,7 +1,8 @@
 """Structural validation of KServe objects against their CRD schemas.
 
 The schemas in ``cmp/schema/`` are the ``openAPIV3Schema`` of the served
-version of each KServe CRD (see ``cmp/schema/PROVENANCE.md``). Each is loaded
+version of each KServe CRD of each shipped release (see ``cmp/schema/PROVENANCE.md``;
+``cmp.catalog`` says which file a release uses). Each is loaded
 on first use and compiled into a tree of small checking closures, each property
 when an object first reaches it (so only the parts in use are ever compiled, once);
 validating an object is then a walk of the object that never looks schema keywords up.
@@ -33,14 +34,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Callable
 
-SCHEMA_FILES: dict[tuple[str, str], str] = {
-    ("serving.kserve.io/v1beta1", "InferenceService"): "inferenceservice.json",
-    ("serving.kserve.io/v1alpha1", "ServingRuntime"): "servingruntime.json",
-    ("serving.kserve.io/v1alpha1", "ClusterServingRuntime"): "clusterservingruntime.json",
-    ("serving.kserve.io/v1alpha1", "InferenceGraph"): "inferencegraph.json",
-    ("serving.kserve.io/v1alpha1", "ClusterStorageContainer"): "clusterstoragecontainer.json",
-}
-"""(apiVersion, kind) -> schema file in ``cmp/schema/``: the versions the CRDs serve."""
+def schema_files(release: Any = None) -> dict[tuple[str, str], str]:
+    """(apiVersion, kind) -> schema file in ``cmp/schema/`` of a release (default: the default one)."""
+    from . import catalog
+
+    chosen = release if release is not None else catalog.resolve(None)
+    return {(entry["apiVersion"], kind): entry["file"] for kind, entry in chosen.schemas.items()}
+
 
 OBJECT_META_FIELDS = frozenset(
     {
@@ -573,36 +573,59 @@ def load_schema(file_name: str) -> dict[str, Any]:
 
 
 @cache
-def compiled_validator(api_version: str, kind: str) -> Validator:
-    """Load and compile the schema of a kind listed in ``SCHEMA_FILES`` (once per kind)."""
-    return Validator(api_version, kind, load_schema(SCHEMA_FILES[(api_version, kind)]))
+def compiled_validator(api_version: str, kind: str, file_name: str | None = None) -> Validator:
+    """Load and compile one schema file (once per file: releases that share a CRD share it)."""
+    return Validator(api_version, kind, load_schema(file_name or schema_files()[(api_version, kind)]))
 
 
-def schema_for(api_version: str, kind: str) -> Validator | None:
-    """Return the compiled validator for (apiVersion, kind), or None if no schema is known."""
-    if (api_version, kind) not in SCHEMA_FILES:
+def schema_for(api_version: str, kind: str, release: Any = None) -> Validator | None:
+    """Return the compiled validator for (apiVersion, kind) of a release, or None if no schema is known."""
+    files = schema_files(release)
+    if (api_version, kind) not in files:
         return None
-    return compiled_validator(api_version, kind)
+    return compiled_validator(api_version, kind, files[(api_version, kind)])
 
 
 def unserved_version_error(api_version: Any, kind: Any) -> SchemaError | None:
     """An error for a known KServe kind under a version its CRD does not serve."""
-    for served_version, served_kind in SCHEMA_FILES:
+    for served_version, served_kind in schema_files():
         same_group = isinstance(api_version, str) and api_version.split("/")[0] == served_version.split("/")[0]
         if served_kind == kind and same_group:
             return SchemaError("apiVersion", f"{kind} is not served as {api_version}; use {served_version}")
     return None
 
 
-def validate_object(obj: Any) -> list[SchemaError]:
-    """Validate one Kubernetes object; [] when it is valid or its kind has no known schema."""
+def validate_object(obj: Any, release: Any = None) -> list[SchemaError]:
+    """Validate one Kubernetes object against the CRDs of ``release`` (a :class:`cmp.catalog.Release`;
+    default: the default release); [] when it is valid or its kind has no known schema.
+
+    A field the release's CRD does not declare, but a later shipped release's does, is reported with
+    the first release that has it."""
     if not isinstance(obj, dict):
         return []
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return []
-    validator = schema_for(api_version, kind)
+    validator = schema_for(api_version, kind, release)
     if validator is None:
         error = unserved_version_error(api_version, kind)
         return [] if error is None else [error]
-    return validator.validate(obj)
+    errors = validator.validate(obj)
+    unknown = [e for e in errors if e.message.startswith("unknown field")]
+    return [_with_release(e, obj, release) if e in unknown else e for e in errors] if unknown else errors
+
+
+def _with_release(error: SchemaError, obj: dict, release: Any) -> SchemaError:
+    """An unknown field that a shipped release's CRD declares: say which release first has it."""
+    from . import catalog
+
+    chosen = release if release is not None else catalog.resolve(None)
+    for other in catalog.all_releases():
+        if other.key <= chosen.key:
+            continue
+        validator = schema_for(obj["apiVersion"], obj["kind"], other)
+        if validator is not None and error not in validator.validate(obj):
+            return SchemaError(error.path, f"{error.message}: the field is first in KServe {other.tag} "
+                                           f"(the target release is {chosen.tag}; set the cluster profile's "
+                                           f"spec.kserve.version)")
+    return error

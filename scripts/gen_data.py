@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Generate the built-in runtime catalog and the CRD schemas shipped in ``cmp/``.
 
-Input is a directory of KServe reference files (``crds/``, ``runtimes/`` and
-``SOURCE.md``, see ``--kserve-dir``). Output, below ``--out`` (the repository
+Input is a directory of KServe reference files (``SOURCE.md`` with its table of
+releases, and ``releases/<tag>/`` holding each release's files under their
+upstream paths; see ``--kserve-dir``). Output, below ``--out`` (the repository
 root by default):
 
-* ``cmp/catalog/runtimes.json``: the official ClusterServingRuntimes of one
-  pinned KServe release, keyed by runtime name, with real image tags;
-* ``cmp/schema/<kind>.json``: the served version's ``openAPIV3Schema`` of each
-  KServe CRD, ``description`` keywords removed;
+* ``cmp/catalog/releases/<tag>.json``: per shipped KServe release, the official
+  ClusterServingRuntimes keyed by name with real image tags, the storage URI
+  prefixes, the default ClusterStorageContainer, ConfigMap defaults, blocked env
+  vars, GPU resource types and the names of its schema files;
+* ``cmp/catalog/releases/index.json``: the releases and the default (the newest);
+* ``cmp/schema/<kind>.<tag>.json``: the served version's ``openAPIV3Schema`` of
+  each KServe CRD, ``description`` keywords removed, stored once under the first
+  release that has it;
 * ``cmp/catalog/PROVENANCE.md`` and ``cmp/schema/PROVENANCE.md``.
 
 The output is a pure function of the input files: running the script twice
@@ -18,6 +23,7 @@ gives identical bytes. Only the standard library and PyYAML are used.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -25,20 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-RELEASE = "v0.20.0"
-"""KServe release whose runtimes make up the catalog."""
-
-UPSTREAM_REPO = "kserve/kserve"
-
-THIRD_PARTY_PINS: dict[str, tuple[str, str]] = {
-    "vllm/vllm-openai": (
-        "v0.20.0",
-        "vLLM version built into KServe's own huggingfaceserver image: "
-        "`VLLM_VERSION` in `python/huggingface_server.Dockerfile` (raised to 0.20.0 by kserve/kserve#5206)",
-    ),
-}
-"""Tags for third-party images that the release itself only references as ``latest``."""
 
 EXCLUDED_RUNTIMES: dict[str, str] = {
     "kserve-openvino.yaml": (
@@ -50,15 +42,6 @@ EXCLUDED_RUNTIMES: dict[str, str] = {
     ),
 }
 """Runtime files deliberately left out of the catalog, with the reason."""
-
-SCHEMA_KINDS: tuple[tuple[str, str], ...] = (
-    ("InferenceService", "serving.kserve.io_inferenceservices.yaml"),
-    ("ServingRuntime", "serving.kserve.io_servingruntimes.yaml"),
-    ("ClusterServingRuntime", "serving.kserve.io_clusterservingruntimes.yaml"),
-    ("InferenceGraph", "serving.kserve.io_inferencegraphs.yaml"),
-    ("ClusterStorageContainer", "serving.kserve.io_clusterstoragecontainers.yaml"),
-)
-"""(kind, CRD file in ``crds/``) for every schema written."""
 
 SCHEMA_CHILD_MAPS = ("properties", "patternProperties", "definitions")
 SCHEMA_CHILD_LISTS = ("allOf", "anyOf", "oneOf")
@@ -93,23 +76,26 @@ def split_image(image: str) -> tuple[str, str | None]:
     return image, None
 
 
-def pinned_tag(new_name: str, new_tag: str) -> tuple[str, str]:
+def pinned_tag(new_name: str, new_tag: str, release: str,
+               third_party: dict[str, tuple[str, str]] | None = None) -> tuple[str, str]:
     """Return (tag, reason) replacing a floating ``latest*`` tag of the release's kustomization."""
     if not new_tag.startswith("latest"):
         return new_tag, "as in `config/runtimes/kustomization.yaml`"
     if new_name.startswith("kserve/"):
-        return RELEASE + new_tag[len("latest") :], f"KServe's own image: `{new_tag}` -> release tag"
-    if new_name in THIRD_PARTY_PINS:
-        return THIRD_PARTY_PINS[new_name]
+        return release + new_tag[len("latest") :], f"KServe's own image: `{new_tag}` -> release tag"
+    pins = third_party or {}
+    if new_name in pins:
+        return pins[new_name]
     raise ValueError(f"no pinned tag known for third-party image {new_name}:{new_tag}")
 
 
-def image_table(kustomization: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+def image_table(kustomization: dict[str, Any], release: str,
+                third_party: dict[str, tuple[str, str]] | None = None) -> dict[str, tuple[str, str, str]]:
     """Map placeholder image names to (new name, pinned tag, reason) from ``images:``."""
     table = {}
     for entry in kustomization.get("images", []):
         new_name = entry.get("newName", entry["name"])
-        tag, reason = pinned_tag(new_name, str(entry["newTag"]))
+        tag, reason = pinned_tag(new_name, str(entry["newTag"]), release, third_party)
         table[entry["name"]] = (new_name, tag, reason)
     return table
 
@@ -173,11 +159,9 @@ def strip_key(node: Any, key: str) -> Any:
     return node
 
 
-def build_catalog(kserve_dir: Path) -> dict[str, dict[str, Any]]:
-    """Return the catalog: runtime name -> ServingRuntime document with pinned images."""
-    runtimes_dir = kserve_dir / "runtimes"
+def build_catalog(runtimes_dir: Path, table: dict[str, tuple[str, str, str]]) -> dict[str, dict[str, Any]]:
+    """Return one release's catalog: runtime name -> ServingRuntime document with pinned images."""
     kustomization = load_document(runtimes_dir / "kustomization.yaml")
-    table = image_table(kustomization)
     listed = set(kustomization["resources"])
     present = {p.name for p in runtimes_dir.glob("*.yaml")} - {"kustomization.yaml"}
     unexplained = present - listed - set(EXCLUDED_RUNTIMES)
@@ -230,37 +214,20 @@ def served_version(crd: dict[str, Any]) -> dict[str, Any]:
     return served[0]
 
 
-def build_schemas(kserve_dir: Path) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Return kind -> (apiVersion, stripped openAPIV3Schema) for every kind in ``SCHEMA_KINDS``."""
+def build_schemas(crd_paths: dict[str, Path]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return kind -> (apiVersion, stripped openAPIV3Schema) for every kind in ``crd_paths``."""
     schemas = {}
-    for kind, file_name in SCHEMA_KINDS:
-        crd = load_document(kserve_dir / "crds" / file_name)
+    for kind in sorted(crd_paths):
+        crd = load_document(crd_paths[kind])
         if crd["spec"]["names"]["kind"] != kind:
-            raise ValueError(f"{file_name}: defines {crd['spec']['names']['kind']}, expected {kind}")
+            raise ValueError(f"{crd_paths[kind].name}: defines {crd['spec']['names']['kind']}, expected {kind}")
         version = served_version(crd)
         api_version = f"{crd['spec']['group']}/{version['name']}"
         schemas[kind] = (api_version, strip_schema_descriptions(version["schema"]["openAPIV3Schema"]))
     return schemas
 
 
-def schema_file_name(kind: str) -> str:
-    """Return the file name a kind's schema is stored under."""
-    return f"{kind.lower()}.json"
-
-
 # --- provenance ---------------------------------------------------------------
-
-
-def parse_source(kserve_dir: Path) -> dict[str, Any]:
-    """Extract repository, commit and local->upstream paths of kserve/kserve from SOURCE.md."""
-    text = (kserve_dir / "SOURCE.md").read_text(encoding="utf-8")
-    section = text.split(f"## {UPSTREAM_REPO}\n", 1)[1].split("\n## ", 1)[0]
-    repo = re.search(r"- Repository: (\S+)", section)
-    commit = re.search(r"- Commit: `([0-9a-f]{40})`", section)
-    if repo is None or commit is None:
-        raise ValueError("SOURCE.md: repository or commit of kserve/kserve not found")
-    paths = dict(re.findall(r"^\| kserve/(\S+) \| (\S+) \|$", section, flags=re.MULTILINE))
-    return {"repository": repo.group(1), "commit": commit.group(1), "paths": paths}
 
 
 def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
@@ -274,7 +241,7 @@ REGENERATE = [
     "## Regenerate",
     "",
     "```sh",
-    "python scripts/gen_data.py --kserve-dir <dir with crds/ runtimes/ SOURCE.md>",
+    "python scripts/gen_data.py --kserve-dir <dir with SOURCE.md and releases/<tag>/>",
     "```",
     "",
     "The default `--kserve-dir` is `../shared/kserve` relative to the repository root. The output is",
@@ -288,64 +255,224 @@ REGENERATE = [
 ]
 
 
-def source_lines(source: dict[str, Any]) -> list[str]:
-    """Render the upstream repository/commit paragraph."""
-    return [
-        f"- Upstream repository: {source['repository']}",
-        f"- Commit: `{source['commit']}` (the reference snapshot). Its runtime manifests are identical to",
-        f"  release `{RELEASE}`; only the ServingRuntime and ClusterServingRuntime CRDs differ from the release",
-        "  (they add `spec.resourceClaims`).",
-    ]
+# --- releases ------------------------------------------------------------------
+
+RELEASE_CRD_PATHS: dict[str, str] = {
+    "InferenceService": "config/crd/full/serving.kserve.io_inferenceservices.yaml",
+    "ServingRuntime": "config/crd/full/serving.kserve.io_servingruntimes.yaml",
+    "ClusterServingRuntime": "config/crd/full/serving.kserve.io_clusterservingruntimes.yaml",
+    "InferenceGraph": "config/crd/full/serving.kserve.io_inferencegraphs.yaml",
+    "ClusterStorageContainer": "config/crd/full/clusterstoragecontainer/serving.kserve.io_clusterstoragecontainers.yaml",
+}
+"""kind -> CRD file of a release (upstream path, as copied under ``releases/<tag>/``)."""
+
+URI_PREFIXES_GO = "pkg/controller/v1beta1/inferenceservice/utils/utils.go"
+ENV_POLICY_GO = "pkg/validation/env_policy.go"
+CONSTANTS_GO = "pkg/constants/constants.go"
+DOCKERFILE = "python/huggingface_server.Dockerfile"
+STORAGE_PY = "python/storage/kserve_storage/kserve_storage.py"
+CONFIGMAP = "config/configmap/inferenceservice.yaml"
+STORAGE_CONTAINERS = "config/storagecontainers"
 
 
-def catalog_provenance(catalog: dict[str, dict[str, Any]], kserve_dir: Path, source: dict[str, Any]) -> str:
+def release_table(kserve_dir: Path) -> list[dict[str, str]]:
+    """The shipped releases from SOURCE.md's release table: [{tag, commit, vllm}], oldest first."""
+    text = (kserve_dir / "SOURCE.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (v\d+\.\d+\.\d+) \| ([0-9a-f]{40}) \| (\d+\.\d+\.\d+) \|$", text, flags=re.MULTILINE)
+    found = [{"tag": t, "commit": c, "vllm": v} for t, c, v in rows if (kserve_dir / "releases" / t).is_dir()]
+    if not found:
+        raise ValueError("SOURCE.md: no release table rows with a releases/<tag>/ directory")
+    return sorted(found, key=lambda r: version_key(r["tag"]))
+
+
+def version_key(tag: str) -> tuple[int, ...]:
+    """``v0.20.0`` -> ``(0, 20, 0)``."""
+    return tuple(int(part) for part in tag.lstrip("v").split("."))
+
+
+def go_string_list(text: str, name: str) -> list[str]:
+    """The string literals of ``name = []string{...}`` in Go source (a fact read, not code copied)."""
+    match = re.search(re.escape(name) + r"\s*=\s*\[\]string\{(.*?)\}", text, flags=re.DOTALL)
+    if match is None:
+        raise ValueError(f"{name}: not found")
+    return re.findall(r'"([^"]*)"', match.group(1))
+
+
+def go_identifier_list(text: str, name: str) -> list[str]:
+    """``name = []string{A, B}`` where A and B are string constants of the same file: their values."""
+    match = re.search(re.escape(name) + r"\s*=\s*\[\]string\{(.*?)\}", text, flags=re.DOTALL)
+    if match is None:
+        raise ValueError(f"{name}: not found")
+    values = []
+    for ident in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", match.group(1)):
+        const = re.search(r"^\s*" + ident + r"\s*=\s*\"([^\"]*)\"", text, flags=re.MULTILINE)
+        if const is None:
+            raise ValueError(f"{name}: constant {ident} not found")
+        values.append(const.group(1))
+    return values
+
+
+def downloader_schemes(release_dir: Path) -> list[str]:
+    """URI schemes the release's storage initializer downloads: its ``_X_PREFIX = "scheme://"`` constants,
+    plus ``http://``/``https://`` when its catch-all URL pattern is ``https?://...``."""
+    text = (release_dir / STORAGE_PY).read_text(encoding="utf-8")
+    schemes = re.findall(r'^_[A-Z0-9]+_PREFIX = "([a-z0-9+]+://)"$', text, flags=re.MULTILINE)
+    if re.search(r'^_URI_RE = "https\?://', text, flags=re.MULTILINE):
+        schemes += ["http://", "https://"]
+    if not schemes:
+        raise ValueError(f"{STORAGE_PY}: no URI prefixes found")
+    return sorted(set(schemes))
+
+
+def vllm_pin(release_dir: Path) -> str:
+    """The vLLM version a release builds into its huggingfaceserver image (``ARG VLLM_VERSION=``)."""
+    match = re.search(r"^ARG VLLM_VERSION=(\S+)$", (release_dir / DOCKERFILE).read_text(encoding="utf-8"),
+                      flags=re.MULTILINE)
+    if match is None:
+        raise ValueError(f"{DOCKERFILE}: no VLLM_VERSION")
+    return match.group(1)
+
+
+def default_storage_container(release_dir: Path, tag: str) -> tuple[dict[str, Any], str]:
+    """The ``default`` ClusterStorageContainer of a release with its image pinned, and that image."""
+    kustomization = load_document(release_dir / STORAGE_CONTAINERS / "kustomization.yaml")
+    docs = [d for f in kustomization["resources"] for d in load_documents(release_dir / STORAGE_CONTAINERS / f)]
+    default = [d for d in docs if d.get("kind") == "ClusterStorageContainer" and d["metadata"]["name"] == "default"]
+    if len(default) != 1:
+        raise ValueError(f"{tag}: expected one default ClusterStorageContainer")
+    table = image_table(kustomization, tag)
+    csc = copy.deepcopy(default[0])
+    container = csc["spec"]["container"]
+    container["image"] = resolve_image(container["image"], table)
+    check_image(container["image"])
+    return csc, container["image"]
+
+
+def configmap_section(release_dir: Path, key: str) -> dict[str, Any]:
+    """One JSON section of the release's ``inferenceservice-config`` ConfigMap."""
+    doc = load_document(release_dir / CONFIGMAP)
+    return json.loads(doc["data"][key])
+
+
+def build_release(kserve_dir: Path, row: dict[str, str]) -> tuple[dict[str, Any], dict[str, tuple[str, dict]]]:
+    """(release data, kind -> (apiVersion, schema)) of one shipped release."""
+    tag = row["tag"]
+    release_dir = kserve_dir / "releases" / tag
+    runtimes_dir = release_dir / "config" / "runtimes"
+    third_party = {"vllm/vllm-openai": (
+        "v" + row["vllm"], "vLLM version built into KServe's own huggingfaceserver image of the release: "
+                           f"`VLLM_VERSION` in `{DOCKERFILE}`")}
+    table = image_table(load_document(runtimes_dir / "kustomization.yaml"), tag, third_party)
+    runtimes = build_catalog(runtimes_dir, table)
+    schemas = build_schemas({k: release_dir / p for k, p in RELEASE_CRD_PATHS.items()})
+    csc, storage_image = default_storage_container(release_dir, tag)
+    env_policy = release_dir / ENV_POLICY_GO
+    blocked = go_string_list(env_policy.read_text(encoding="utf-8"), "DefaultBlockedEnvVars") \
+        if env_policy.is_file() else []
+    constants = (release_dir / CONSTANTS_GO).read_text(encoding="utf-8")
+    initializer = configmap_section(release_dir, "storageInitializer")
+    ingress = configmap_section(release_dir, "ingress")
+    if vllm_pin(release_dir) != row["vllm"]:
+        raise ValueError(f"{tag}: SOURCE.md's vLLM {row['vllm']} differs from {DOCKERFILE}")
+    data = {
+        "release": tag,
+        "commit": row["commit"],
+        "runtimes": runtimes,
+        "images": {name: f"{new}:{t}" for name, (new, t, _) in sorted(table.items())},
+        "storageUriPrefixes": go_string_list((release_dir / URI_PREFIXES_GO).read_text(encoding="utf-8"),
+                                             "SupportedStorageURIPrefixList"),
+        "defaultStorageContainer": csc,
+        "storageInitializer": {k: initializer[k] for k in sorted(initializer)},
+        "storageInitializerImage": storage_image,
+        "storageInitializerSchemes": downloader_schemes(release_dir),
+        "ingress": {k: ingress[k] for k in ("domainTemplate", "ingressDomain", "urlScheme") if k in ingress},
+        "blockedEnvVars": blocked,
+        "gpuResourceTypes": go_identifier_list(constants, "DefaultGPUResourceTypeList"),
+        "vllmVersion": row["vllm"],
+    }
+    return data, schemas
+
+
+def release_schema_file(kind: str, tag: str) -> str:
+    """``inferenceservice.v0.17.1.json``: a schema stored once, under the first release that has it."""
+    return f"{kind.lower()}.{tag}.json"
+
+
+def build_releases(kserve_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[dict[str, str]]]:
+    """(tag -> release data, schema file -> text, release rows): identical schemas are stored once."""
+    rows = release_table(kserve_dir)
+    releases: dict[str, dict[str, Any]] = {}
+    schema_files: dict[str, str] = {}
+    by_text: dict[str, str] = {}
+    for row in rows:
+        data, schemas = build_release(kserve_dir, row)
+        files = {}
+        for kind, (api_version, schema) in sorted(schemas.items()):
+            text = json.dumps(schema, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
+            key = kind + "\0" + text
+            if key not in by_text:
+                by_text[key] = release_schema_file(kind, row["tag"])
+                schema_files[by_text[key]] = text
+            files[kind] = {"apiVersion": api_version, "file": by_text[key]}
+        data["schemas"] = files
+        releases[row["tag"]] = data
+    return releases, schema_files, rows
+
+
+def releases_provenance(releases: dict[str, dict[str, Any]], rows: list[dict[str, str]]) -> str:
     """Render ``cmp/catalog/PROVENANCE.md``."""
-    kustomization = load_document(kserve_dir / "runtimes" / "kustomization.yaml")
-    table = image_table(kustomization)
-    files = ["runtimes/kustomization.yaml"] + [f"runtimes/{name}" for name in sorted(kustomization["resources"])]
+    newest = rows[-1]["tag"]
     lines = [
-        "# Provenance of `runtimes.json`",
+        "# Provenance of the release catalog",
         "",
-        f"The official ClusterServingRuntimes of KServe `{RELEASE}`, keyed by `metadata.name`.",
+        "`releases/<tag>.json` holds, per shipped KServe release, what kserve-cmp renders and checks against:",
+        "the official ClusterServingRuntimes (keyed by `metadata.name`, images pinned), the image mapping,",
+        "the storage URI prefixes the controller accepts, the `default` ClusterStorageContainer, the",
+        "`storageInitializer` and `ingress` sections of the `inferenceservice-config` ConfigMap, the env vars",
+        "the webhook blocks, the GPU resource types it knows and the CRD schema files of that release",
+        f"(`cmp/schema/`). `releases/index.json` lists the releases; the default is the newest, `{newest}`.",
         "",
-        *source_lines(source),
+        "- Upstream repository: https://github.com/kserve/kserve",
         "",
-        "## Upstream files",
+        *markdown_table(("release", "commit", "vLLM (huggingfaceserver image)", "runtimes"), [
+            (f"`{r['tag']}`", f"`{r['commit']}`", r["vllm"], str(len(releases[r["tag"]]["runtimes"])))
+            for r in rows]),
         "",
-        *markdown_table(("upstream path",), [(f"`{source['paths'].get(f, f)}`",) for f in files]),
+        "## Upstream files (per release tag)",
+        "",
+        *markdown_table(("fact", "upstream path"), [
+            ("runtimes", "`config/runtimes/*.yaml` listed by `config/runtimes/kustomization.yaml`"),
+            ("image mapping", "`images:` of `config/runtimes/kustomization.yaml`"),
+            ("storage URI prefixes", f"`SupportedStorageURIPrefixList` in `{URI_PREFIXES_GO}`"),
+            ("default storage container", f"`{STORAGE_CONTAINERS}/default.yaml` (+ its kustomization's image)"),
+            ("ConfigMap sections", f"`{CONFIGMAP}` (`storageInitializer`, `ingress`)"),
+            ("blocked env vars", f"`DefaultBlockedEnvVars` in `{ENV_POLICY_GO}` (absent before v0.18: none)"),
+            ("GPU resource types", f"`DefaultGPUResourceTypeList` in `{CONSTANTS_GO}`"),
+            ("vLLM version", f"`ARG VLLM_VERSION` in `{DOCKERFILE}`"),
+            ("storage initializer schemes", f"`_*_PREFIX` constants and `_URI_RE` of `{STORAGE_PY}`"),
+            ("CRD schemas", "`config/crd/full/...` (see `cmp/schema/PROVENANCE.md`)"),
+        ]),
+        "",
+        "Go sources are read for the values of string lists and constants only; no code is copied.",
         "",
         "## Image pinning",
         "",
-        "The runtime manifests name placeholder images (`<name>:replace`); the release maps them through the",
-        "`images:` list of `config/runtimes/kustomization.yaml`. That mapping is applied, with every floating",
-        f"tag replaced: KServe's own `latest` / `latest-gpu` become `{RELEASE}` / `{RELEASE}-gpu`, and",
-        "third-party `latest` images get the version the release pins elsewhere.",
+        "The runtime manifests name placeholder images (`<name>:replace`); each release maps them through the",
+        "`images:` list of `config/runtimes/kustomization.yaml`. Floating tags are replaced: KServe's own",
+        "`latest` / `latest-gpu` become the release tag (`v0.20.0` / `v0.20.0-gpu`), and `vllm/vllm-openai`",
+        "(`latest` in the release) gets the vLLM version the release builds into its huggingfaceserver image.",
+        "The controller rewrites vLLM images to the `-cpu` repository when no GPU is requested.",
         "",
-        *markdown_table(
-            ("placeholder", "image", "why this tag"),
-            [(f"`{name}`", f"`{new}:{tag}`", reason) for name, (new, tag, reason) in sorted(table.items())],
-        ),
-        "",
-        "`vllm/vllm-openai` is `latest` in both the kustomization and the Helm chart",
-        "`charts/kserve-runtime-configs` of the release, so its tag comes from the vLLM version KServe builds",
-        "into its huggingfaceserver image. That version was read from kserve/kserve#5206 (merged; approved",
-        "2026-04-30, three months before the release), not from the Dockerfile at the release tag itself, so a",
-        "later bump before the release cannot be ruled out; re-check it when moving to another release.",
-        "Note that the controller rewrites vLLM images to the `-cpu` repository when no GPU is requested.",
-        "",
-        "## Runtimes",
-        "",
-        *markdown_table(
-            ("runtime", "kind", "images"),
-            [
-                (f"`{name}`", doc["kind"], ", ".join(f"`{i}`" for i in container_images(doc)))
-                for name, doc in sorted(catalog.items())
-            ],
-        ),
-        "",
+    ]
+    for row in rows:
+        data = releases[row["tag"]]
+        lines += [f"### `{row['tag']}`", "", *markdown_table(("runtime", "images"), [
+            (f"`{name}`", ", ".join(f"`{i}`" for i in container_images(doc)))
+            for name, doc in sorted(data["runtimes"].items())]), ""]
+    lines += [
         "## Left out",
         "",
-        *[f"- `{source['paths'].get('runtimes/' + f, f)}`: {why}." for f, why in sorted(EXCLUDED_RUNTIMES.items())],
+        *[f"- `config/runtimes/{f}`: {why}." for f, why in sorted(EXCLUDED_RUNTIMES.items())],
         "",
         "## Changes to the upstream documents",
         "",
@@ -359,24 +486,23 @@ def catalog_provenance(catalog: dict[str, dict[str, Any]], kserve_dir: Path, sou
     return "\n".join(lines)
 
 
-def schema_provenance(schemas: dict[str, tuple[str, dict[str, Any]]], source: dict[str, Any]) -> str:
+def release_schema_provenance(releases: dict[str, dict[str, Any]]) -> str:
     """Render ``cmp/schema/PROVENANCE.md``."""
-    files = dict(SCHEMA_KINDS)
+    rows = []
+    for tag, data in releases.items():
+        for kind, entry in sorted(data["schemas"].items()):
+            rows.append((f"`{tag}`", kind, entry["apiVersion"], f"`{entry['file']}`",
+                         f"`{RELEASE_CRD_PATHS[kind]}`"))
     lines = [
         "# Provenance of the CRD schemas",
         "",
         "Each file holds the `openAPIV3Schema` of the served version of one KServe CRD (the \"full\" CRD",
-        "variants), as compact JSON with sorted keys.",
+        "variants) of a release, as compact JSON with sorted keys. A schema that is identical in several",
+        "releases is stored once, named after the first release that has it.",
         "",
-        *source_lines(source),
+        "- Upstream repository: https://github.com/kserve/kserve (commits: `cmp/catalog/PROVENANCE.md`)",
         "",
-        *markdown_table(
-            ("file", "kind", "apiVersion", "upstream path"),
-            [
-                (f"`{schema_file_name(kind)}`", kind, api_version, f"`{source['paths'].get('crds/' + files[kind])}`")
-                for kind, (api_version, _) in sorted(schemas.items())
-            ],
-        ),
+        *markdown_table(("release", "kind", "apiVersion", "file", "upstream path"), rows),
         "",
         "## Changes to the upstream schemas",
         "",
@@ -395,17 +521,18 @@ def schema_provenance(schemas: dict[str, tuple[str, dict[str, Any]]], source: di
 
 def render_outputs(kserve_dir: Path) -> dict[str, str]:
     """Return every generated file as repository-relative path -> text."""
-    source = parse_source(kserve_dir)
-    catalog = build_catalog(kserve_dir)
-    schemas = build_schemas(kserve_dir)
+    releases, schema_files, rows = build_releases(kserve_dir)
+    index = {"default": rows[-1]["tag"], "releases": [r["tag"] for r in rows]}
     outputs = {
-        "cmp/catalog/runtimes.json": json.dumps(catalog, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-        "cmp/catalog/PROVENANCE.md": catalog_provenance(catalog, kserve_dir, source),
-        "cmp/schema/PROVENANCE.md": schema_provenance(schemas, source),
+        "cmp/catalog/releases/index.json": json.dumps(index, indent=2, sort_keys=True) + "\n",
+        "cmp/catalog/PROVENANCE.md": releases_provenance(releases, rows),
+        "cmp/schema/PROVENANCE.md": release_schema_provenance(releases),
     }
-    for kind, (_, schema) in schemas.items():
-        text = json.dumps(schema, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-        outputs[f"cmp/schema/{schema_file_name(kind)}"] = text + "\n"
+    for tag, data in releases.items():
+        outputs[f"cmp/catalog/releases/{tag}.json"] = json.dumps(data, indent=1, sort_keys=True,
+                                                                 ensure_ascii=False) + "\n"
+    for file_name, text in schema_files.items():
+        outputs[f"cmp/schema/{file_name}"] = text
     return dict(sorted(outputs.items()))
 
 
@@ -425,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         "--kserve-dir",
         type=Path,
         default=repo_root.parent / "shared" / "kserve",
-        help="directory holding crds/, runtimes/ and SOURCE.md (default: ../shared/kserve from the repo root)",
+        help="directory holding SOURCE.md and releases/<tag>/ (default: ../shared/kserve from the repo root)",
     )
     parser.add_argument("--out", type=Path, default=repo_root, help="output root (default: the repository root)")
     args = parser.parse_args(argv)

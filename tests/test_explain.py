@@ -41,7 +41,7 @@ def test_container_is_assembled_with_placeholders_filled_and_origins():
     assert [(r.arg, r.by) for r in view.replaced] == [("--port=8080", "app.yaml:10")]
     assert view.container["readinessProbe"]["httpGet"]["port"] == 9000
     assert {"name": "INFERENCE_SERVICE_NAME", "value": "llama"} in view.container["env"]
-    assert view.container["image"] == "vllm/vllm-openai-cpu:v0.20.0"  # no GPU limit: KServe's -cpu image
+    assert view.container["image"] == "vllm/vllm-openai-cpu:v0.24.0"  # no GPU limit: KServe's -cpu image
 
 
 def test_runtime_patched_after_the_merge_falls_back_to_the_runtime_as_source():

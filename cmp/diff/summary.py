@@ -54,7 +54,7 @@ def model_facts(unit: Unit, objects: list[dict]) -> ModelFacts:
     predictor = (isvc.get("spec") or {}).get("predictor") or {}
     model = predictor.get("model")
     runtime_name = str((model or {}).get("runtime") or "")
-    runtime = explain.find_runtime(isvc, objects)[0] if runtime_name else None
+    runtime = explain.find_runtime(isvc, objects, unit.release)[0] if runtime_name else None
     container, note = _container(runtime, explain.admitted(isvc), predictor)
     values: dict[str, str] = {"runtime": _runtime_text(runtime_name, runtime, model),
                               "image": str(container.get("image") or NONE) if container else note}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from cmp import catalog
 from cmp.kserve.merge import CONTAINER_SCHEMA
 from cmp.kserve.smp import omit_empty, strategic_merge
 
@@ -29,28 +30,9 @@ INIT_CONTAINER_WORKLOAD = "initContainer"
 DEFAULT_CONTAINER_NAME = "default"
 MODEL_DIR = "/mnt/models"
 
-#: Built-in URI prefixes of the KServe release the catalog pins (v0.20.0).
-BUILTIN_PREFIXES: tuple[str, ...] = (
-    "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
-    "oci://", "oci+native://", "hf://",
-)
-#: Prefixes added after v0.20 (first release that may carry them: v0.21.0).
-LATER_PREFIXES: dict[tuple[int, int, int], tuple[str, ...]] = {(0, 21, 0): ("oci+fetch://",)}
 #: URIs served without a storage-initializer init container (PVC mount, modelcar, image volume).
 NO_INIT_CONTAINER_PREFIXES: tuple[str, ...] = ("pvc://", "oci://", "oci+native://")
 
-#: ``supportedUriFormats`` of the ``default`` ClusterStorageContainer KServe ships.
-DEFAULT_URI_FORMATS: tuple[dict, ...] = (
-    {"prefix": "gs://"},
-    {"prefix": "s3://"},
-    {"prefix": "hdfs://"},
-    {"prefix": "hf://"},
-    {"prefix": "modelscope://"},
-    {"prefix": "webhdfs://"},
-    {"regex": "https://(.+?).blob.core.windows.net/(.+)"},
-    {"regex": "https://(.+?).file.core.windows.net/(.+)"},
-    {"regex": "https?://(.+)/(.+)"},
-)
 #: Init-container values of the ``inferenceservice-config`` ConfigMap as KServe ships it.
 CONFIGMAP_DEFAULTS: dict[str, str] = {
     "image": "kserve/storage-initializer:latest",
@@ -79,9 +61,35 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
 
 
 def builtin_prefixes(version: tuple[int, int, int]) -> tuple[str, ...]:
-    """The URI prefixes a KServe release accepts without a storage container."""
-    extra = [p for since, prefixes in sorted(LATER_PREFIXES.items()) if version >= since for p in prefixes]
-    return BUILTIN_PREFIXES + tuple(extra)
+    """The URI prefixes a KServe release accepts without a storage container (``SupportedStorageURIPrefixList``
+    of that release, from the catalog; a version of the same minor as a shipped release uses its list)."""
+    return catalog.resolve("v%d.%d.%d" % version).uri_prefixes
+
+
+def default_uri_formats(version: tuple[int, int, int]) -> tuple[dict, ...]:
+    """``supportedUriFormats`` of the ``default`` ClusterStorageContainer that release installs."""
+    return catalog.resolve("v%d.%d.%d" % version).default_uri_formats
+
+
+def kserve_downloads(uri: str, version: tuple[int, int, int]) -> bool:
+    """Whether KServe's own storage-initializer image of that release can download ``uri``."""
+    return uri.startswith(catalog.resolve("v%d.%d.%d" % version).downloader_schemes)
+
+
+def is_kserve_initializer(image: str | None) -> bool:
+    """An image of KServe's own storage initializer (or none: the ConfigMap's, which is KServe's)."""
+    return not image or image.split("@")[0].rsplit(":", 1)[0].endswith(RELEASE_IMAGE)
+
+
+def first_release_downloading(uri: str) -> str:
+    """``first in KServe vX`` for a scheme a later release's storage initializer downloads, or none does."""
+    return catalog.since_text(lambda r: uri.startswith(r.downloader_schemes))
+
+
+def first_release_accepting(uri: str) -> str:
+    """``first in KServe v0.20.0`` for a URI a later release accepts, or that no shipped release does."""
+    return catalog.since_text(lambda r: uri.startswith(r.uri_prefixes)
+                              or any(format_matches(f, uri) for f in r.default_uri_formats))
 
 
 def uri_scheme(uri: str) -> str | None:

@@ -4,7 +4,9 @@ A profile is read from the inputs or from the file named by the ``cluster-profil
 it is consumed, never emitted. ``spec.knative.configAutoscaler`` is the ``data`` map of the
 cluster's Knative ``config-autoscaler`` ConfigMap, copied verbatim (kebab-case keys, string
 values); keys it does not set take Knative's defaults. ``spec.kserve.version`` names the KServe
-release and ``spec.deploymentMode`` the mode a model gets when it asks for none.
+release, which selects the catalog a render uses (:func:`cmp.catalog.resolve`: runtimes, CRD
+schemas, URI schemes, admission rules; default the newest shipped), and ``spec.deploymentMode`` the
+mode a model gets when it asks for none.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import catalog
 from ..kserve.autoscaling import KNATIVE_DEFAULTS, AutoscalerConfig, parse_config
 from ..problems import Problem, UsageError
 from ..source.read import read_file
@@ -112,6 +115,11 @@ def _version(r: Reader, path: tuple, value: Any) -> str | None:
     if (int(match.group(1)), int(match.group(2))) < MIN_KSERVE_VERSION:
         r.error(path, f"KServe {value} is not supported: kserve-cmp renders deploymentMode Knative/Standard, "
                       "which KServe knows from v0.17.0 on")
+        return None
+    try:
+        catalog.resolve(value)
+    except catalog.UnknownRelease as exc:
+        r.error(path, str(exc))
         return None
     return value
 

@@ -23,7 +23,6 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import catalog
 from ..derive import ensure_derived_runtime, runtime_container
 from ..kserve import flags
 from ..kserve.merge import merge_runtime_container
@@ -285,7 +284,7 @@ def _raw_runtime(unit: Unit, ctx: RenderContext, model: dict) -> dict | None:
     name = model.get("runtime")
     if not isinstance(name, str):
         return None
-    return ctx.runtime_in_inputs(name, unit.namespace) or catalog.get_runtime(name)
+    return ctx.runtime_in_inputs(name, unit.namespace) or ctx.release.runtime(name)
 
 
 def _reject_on_predictor(unit: Unit, ctx: RenderContext, path: tuple, args: Any) -> None:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import catalog
 from ..kserve import storage as ks
 from ..kserve.resources import parse_quantity
 from ..naming import derived_name
@@ -317,8 +318,9 @@ def release_image(version_text: str) -> str:
 
 def default_storage_container(defaults: StorageSettings, version_text: str) -> dict:
     """The ``default`` ClusterStorageContainer, with KServe's URI formats and the profile's container."""
+    formats = ks.default_uri_formats(ks.parse_version(version_text) or ks.parse_version(DEFAULT_VERSION))
     return storage_container(ks.DEFAULT_CONTAINER_NAME, init_container_spec(defaults, None, version_text),
-                             [dict(f) for f in ks.DEFAULT_URI_FORMATS], multi_model=True)
+                             [dict(f) for f in formats], multi_model=True)
 
 
 # ---------------------------------------------------------------- per unit
@@ -375,14 +377,44 @@ def _check_uri(unit: Unit, ctx: RenderContext, uri: str, path: tuple, defaults: 
     """Is ``uri`` accepted? Storage containers in the inputs and the profile's default one count; a
     per-model block counts for the schemes KServe's own default container lists."""
     version = ks.parse_version(kserve_version_text(ctx))
-    if ks.uri_accepted(uri, known_storage_containers(ctx, defaults), version):
-        return True
-    if own_container and any(ks.format_matches(f, uri) for f in ks.DEFAULT_URI_FORMATS):
-        return True
+    containers = known_storage_containers(ctx, defaults)
+    if ks.uri_accepted(uri, containers, version) or (
+            own_container and any(ks.format_matches(f, uri) for f in ks.default_uri_formats(version))):
+        return _check_download(unit, ctx, uri, path, containers, version, own_container)
     prefixes = ", ".join(ks.builtin_prefixes(version))
-    ctx.add(unit.problem(path, f"unsupported storage URI {uri!r}: must start with one of {prefixes} (or a "
-                               f"prefix that a ClusterStorageContainer in the inputs or the cluster profile "
-                               f"supports), or be a local path", rule=NAME))
+    scheme = ks.uri_scheme(uri)
+    since = f" ({scheme}:// is {ks.first_release_accepting(uri)})" if scheme else ""
+    ctx.add(unit.problem(path, f"unsupported storage URI {uri!r} on KServe {kserve_version_text(ctx)}{since}: "
+                               f"must start with one of {prefixes} (or a prefix that a ClusterStorageContainer "
+                               f"in the inputs or the cluster profile supports), or be a local path", rule=NAME))
+    return False
+
+
+def _check_download(unit: Unit, ctx: RenderContext, uri: str, path: tuple, containers: list[dict],
+                    version: tuple[int, int, int], own_container: bool) -> bool:
+    """A URI the controller accepts must also be one the init container can download: KServe's own
+    storage initializer of the release knows only some schemes (``modelscope://`` is in none shipped)."""
+    scheme = ks.uri_scheme(uri)
+    if scheme is None or not ks.needs_init_container(uri) or ks.kserve_downloads(uri, version):
+        return True
+    if own_container:
+        block = unit.deployment.spec.get(SECTION) if unit.deployment else None
+        image = (block.get("image") if isinstance(block, dict) else None) or getattr(profile_defaults(ctx), "image", None)
+        where = "the per-model storage initializer"
+    else:
+        name = unit.predictor.get("storageContainerName")
+        chosen, _ = ks.select_storage_container(uri, containers, name if isinstance(name, str) else None)
+        image = ((chosen or {}).get("spec") or {}).get("container", {}).get("image") if chosen else None
+        where = f"ClusterStorageContainer {chosen['metadata'].get('name')!r}" if chosen else "the storage initializer"
+    if not ks.is_kserve_initializer(image):
+        return True
+    release = kserve_version_text(ctx)
+    ctx.add(unit.problem(path, (
+        f"{scheme}:// models cannot be downloaded on KServe {release}: {where} runs KServe's own "
+        f"storage-initializer{f' ({image})' if image else ''}, which downloads only "
+        f"{', '.join(catalog.resolve('v%d.%d.%d' % version).downloader_schemes)}; {scheme}:// support is "
+        f"{ks.first_release_downloading(uri)}. Use a storage container with an image that can fetch it"),
+        rule=NAME))
     return False
 
 

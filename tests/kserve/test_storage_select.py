@@ -24,7 +24,7 @@ def csc(name: str, formats: list[dict], container: dict | None = None, *, disabl
     return obj
 
 
-SHIPPED_DEFAULT = csc("default", [dict(f) for f in ks.DEFAULT_URI_FORMATS], {
+SHIPPED_DEFAULT = csc("default", [dict(f) for f in ks.default_uri_formats(V20)], {
     "name": ks.INIT_CONTAINER_NAME, "image": "kserve/storage-initializer:latest",
     "resources": {"requests": {"cpu": "100m", "memory": "100Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}})
 
@@ -44,15 +44,26 @@ def test_other_schemes_need_a_storage_container(uri: str) -> None:
 
 
 def test_a_storage_container_covers_its_uris_unless_disabled() -> None:
-    assert ks.uri_accepted("modelscope://org/m", [SHIPPED_DEFAULT], V20)
-    off = dict(SHIPPED_DEFAULT, disabled=True)
+    modelscope = csc("modelscope", [{"prefix": "modelscope://"}], {"name": ks.INIT_CONTAINER_NAME})
+    assert not ks.uri_accepted("modelscope://org/m", [SHIPPED_DEFAULT], V20)   # v0.20.0's default lacks it
+    assert ks.uri_accepted("modelscope://org/m", [modelscope], V20)
+    off = dict(modelscope, disabled=True)
     assert not ks.uri_accepted("modelscope://org/m", [off], V20)
 
 
-def test_oci_fetch_only_after_v0_20() -> None:
-    assert not ks.uri_accepted("oci+fetch://repo/m:1", [], V20)
-    assert ks.uri_accepted("oci+fetch://repo/m:1", [], (0, 21, 0))
-    assert "oci+fetch://" not in ks.builtin_prefixes(V20)
+@pytest.mark.parametrize("version", [(0, 17, 1), (0, 18, 1), (0, 19, 0), (0, 20, 0)])
+def test_oci_fetch_and_modelscope_in_no_shipped_release(version: tuple) -> None:
+    assert not ks.uri_accepted("oci+fetch://repo/m:1", [], version)
+    assert not ks.uri_accepted("modelscope://org/m", [], version)
+    assert not any(ks.format_matches(f, "modelscope://org/m") for f in ks.default_uri_formats(version))
+    assert ks.first_release_accepting("oci+fetch://repo/m:1") == ks.first_release_accepting("modelscope://o/m") == (
+        "not in any shipped KServe release (v0.17.1, v0.18.1, v0.19.0, v0.20.0)")
+
+
+def test_oci_native_from_v0_20() -> None:
+    assert ks.uri_accepted("oci+native://repo/m:1", [], V20)
+    assert not ks.uri_accepted("oci+native://repo/m:1", [], (0, 19, 0))
+    assert ks.first_release_accepting("oci+native://repo/m:1") == "first in KServe v0.20.0"
 
 
 def test_regex_formats_are_unanchored_searches() -> None:

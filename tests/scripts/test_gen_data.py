@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from cmp.validate import SCHEMA_FILES
+from cmp import catalog
 
 REPO = Path(__file__).resolve().parents[2]
 KSERVE_DIR = REPO.parent / "shared" / "kserve"
@@ -69,12 +69,13 @@ def test_split_image(image: str, expected: tuple) -> None:
 
 
 def test_pinned_tag_rules() -> None:
-    assert gen_data.pinned_tag("kserve/sklearnserver", "latest")[0] == "v0.20.0"
-    assert gen_data.pinned_tag("kserve/huggingfaceserver", "latest-gpu")[0] == "v0.20.0-gpu"
-    assert gen_data.pinned_tag("tensorflow/serving", "2.6.2")[0] == "2.6.2"
-    assert gen_data.pinned_tag("vllm/vllm-openai", "latest")[0] == "v0.20.0"
+    assert gen_data.pinned_tag("kserve/sklearnserver", "latest", "v0.20.0")[0] == "v0.20.0"
+    assert gen_data.pinned_tag("kserve/huggingfaceserver", "latest-gpu", "v0.18.1")[0] == "v0.18.1-gpu"
+    assert gen_data.pinned_tag("tensorflow/serving", "2.6.2", "v0.20.0")[0] == "2.6.2"
+    pins = {"vllm/vllm-openai": ("v0.24.0", "why")}
+    assert gen_data.pinned_tag("vllm/vllm-openai", "latest", "v0.20.0", pins)[0] == "v0.24.0"
     with pytest.raises(ValueError, match="no pinned tag"):
-        gen_data.pinned_tag("someone/else", "latest")
+        gen_data.pinned_tag("someone/else", "latest", "v0.20.0")
 
 
 def test_pin_images_reaches_worker_containers() -> None:
@@ -122,24 +123,34 @@ def test_strip_schema_descriptions_keeps_a_property_named_description() -> None:
 
 @needs_reference
 def test_schemas_are_the_served_versions_the_validator_expects() -> None:
-    schemas = gen_data.build_schemas(KSERVE_DIR)
-    served = {kind: api for kind, (api, _) in schemas.items()}
-    assert served == {
-        "InferenceService": "serving.kserve.io/v1beta1",
-        "ServingRuntime": "serving.kserve.io/v1alpha1",
-        "ClusterServingRuntime": "serving.kserve.io/v1alpha1",
-        "InferenceGraph": "serving.kserve.io/v1alpha1",
-        "ClusterStorageContainer": "serving.kserve.io/v1alpha1",
-    }
-    assert {kind: api for api, kind in SCHEMA_FILES} == served
-    assert {kind: name for (_, kind), name in SCHEMA_FILES.items()} == {
-        kind: gen_data.schema_file_name(kind) for kind in served
-    }
+    releases, files, rows = gen_data.build_releases(KSERVE_DIR)
+    assert [r["tag"] for r in rows] == list(catalog.shipped())
+    for tag, data in releases.items():
+        assert {kind: e["apiVersion"] for kind, e in data["schemas"].items()} == {
+            "InferenceService": "serving.kserve.io/v1beta1",
+            "ServingRuntime": "serving.kserve.io/v1alpha1",
+            "ClusterServingRuntime": "serving.kserve.io/v1alpha1",
+            "InferenceGraph": "serving.kserve.io/v1alpha1",
+            "ClusterStorageContainer": "serving.kserve.io/v1alpha1",
+        }
+        assert data["schemas"] == catalog.release(tag).schemas
+    assert sorted(files) == sorted({e["file"] for d in releases.values() for e in d["schemas"].values()})
 
 
 @needs_reference
-def test_source_is_parsed_from_source_md() -> None:
-    source = gen_data.parse_source(KSERVE_DIR)
-    assert source["repository"] == "https://github.com/kserve/kserve"
-    assert len(source["commit"]) == 40
-    assert source["paths"]["runtimes/kustomization.yaml"] == "config/runtimes/kustomization.yaml"
+def test_release_facts_are_read_from_each_release() -> None:
+    releases, _, rows = gen_data.build_releases(KSERVE_DIR)
+    assert {r["tag"]: r["vllm"] for r in rows} == {"v0.17.1": "0.15.1", "v0.18.1": "0.19.0", "v0.19.0": "0.20.0",
+                                                   "v0.20.0": "0.24.0"}
+    assert releases["v0.17.1"]["blockedEnvVars"] == [] and releases["v0.18.1"]["blockedEnvVars"] == ["PYTHONPATH"]
+    assert "oci+native://" in releases["v0.20.0"]["storageUriPrefixes"]
+    assert "oci+native://" not in releases["v0.19.0"]["storageUriPrefixes"]
+    assert releases["v0.20.0"]["images"]["vllmserver"] == "vllm/vllm-openai:v0.24.0"
+
+
+def test_go_string_lists_are_read_as_values() -> None:
+    text = 'var (\n\tList = []string{"a://", "b://"}\n)\nconst (\n\tX = "x"\n\tY = "y"\n)\nvar L2 = []string{\n\tX,\n\tY,\n}\n'
+    assert gen_data.go_string_list(text, "List") == ["a://", "b://"]
+    assert gen_data.go_identifier_list(text, "L2") == ["x", "y"]
+    with pytest.raises(ValueError, match="not found"):
+        gen_data.go_string_list(text, "Missing")

@@ -179,7 +179,7 @@ def test_gpu_request_without_a_limit_gets_the_limit():
     isvc = by_kind(result, "InferenceService")
     assert model(result)["resources"] == {"requests": {"nvidia.com/gpu": "2"}, "limits": {"nvidia.com/gpu": "2"}}
     container = assemble_predictor_container(catalog_runtime("kserve-vllmserver"), isvc)
-    assert container["image"] == "vllm/vllm-openai:v0.20.0"   # not KServe's -cpu image
+    assert container["image"] == "vllm/vllm-openai:v0.24.0"   # not KServe's -cpu image
 
 
 def test_gpu_request_or_limit_is_paired_with_the_runtime_side():

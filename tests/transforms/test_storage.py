@@ -83,8 +83,8 @@ def test_per_model_block_renders_a_pinned_storage_container() -> None:
 
 def test_missing_image_is_the_release_image_of_the_cluster_version() -> None:
     unit, _ = run("  model: {storageUri: s3://m/b}\n  storageInitializer: {resources: {limits: {memory: 2Gi}}}\n",
-                  prof=profile("v0.21.3", None))
-    assert unit.extra[0]["spec"]["container"]["image"] == "kserve/storage-initializer:v0.21.3"
+                  prof=profile("v0.20.1", None))
+    assert unit.extra[0]["spec"]["container"]["image"] == "kserve/storage-initializer:v0.20.1"
 
 
 def test_profile_defaults_fill_what_the_block_leaves_out() -> None:
@@ -150,18 +150,21 @@ def test_namespace_is_required_for_a_cluster_wide_name() -> None:
 def test_unknown_scheme_lists_the_supported_ones() -> None:
     unit, ctx = run("  model: {storageUri: 'foo://bucket/m'}\n")
     [message] = messages(ctx)
-    assert message.startswith("model.yaml:6: spec.model.storageUri: unsupported storage URI 'foo://bucket/m': "
-                              "must start with one of gs://, s3://, pvc://")
+    assert message.startswith("model.yaml:6: spec.model.storageUri: unsupported storage URI 'foo://bucket/m' on "
+                              "KServe v0.20.0 (foo:// is not in any shipped KServe release (v0.17.1, v0.18.1, "
+                              "v0.19.0, v0.20.0)): must start with one of gs://, s3://, pvc://")
     assert "oci+fetch://" not in message
 
 
-def test_modelscope_needs_a_storage_container() -> None:
+def test_modelscope_is_in_no_shipped_release() -> None:
+    """KServe #5330 (master only): neither the controller's list, the default storage container nor the
+    storage initializer of v0.17.1 ... v0.20.0 knows modelscope://."""
     _, ctx = run("  model: {storageUri: 'modelscope://org/m'}\n")
-    assert "unsupported storage URI" in messages(ctx)[0]
+    assert "not in any shipped KServe release" in messages(ctx)[0]
     _, ctx = run("  model: {storageUri: 'modelscope://org/m'}\n", prof=profile())
-    assert messages(ctx) == []
-    unit, ctx = run("  model: {storageUri: 'modelscope://org/m'}\n  storageInitializer: {}\n")
-    assert messages(ctx) == [] and unit.extra
+    assert "not in any shipped KServe release" in messages(ctx)[0]
+    _, ctx = run("  model: {storageUri: 'modelscope://org/m'}\n  storageInitializer: {}\n")
+    assert "not in any shipped KServe release" in messages(ctx)[0]
     _, ctx = run("  model: {storageUri: 'foo://org/m'}\n  storageInitializer: {}\n")
     assert "unsupported storage URI" in messages(ctx)[0]
 
@@ -206,7 +209,8 @@ spec:
     with pytest.raises(CmpError) as err:
         render_docs(load_stream(raw, "raw.yaml"), Settings())
     assert [p.format() for p in err.value.problems] == [
-        "raw.yaml:7: spec.predictor.model.storageUri: unsupported storage URI 'gcs://bucket/m': must start with "
+        "raw.yaml:7: spec.predictor.model.storageUri: unsupported storage URI 'gcs://bucket/m' on KServe v0.20.0 "
+        "(gcs:// is not in any shipped KServe release (v0.17.1, v0.18.1, v0.19.0, v0.20.0)): must start with "
         "one of gs://, s3://, pvc://, file://, https://, http://, hdfs://, webhdfs://, oci://, oci+native://, "
         "hf:// (or a prefix that a ClusterStorageContainer in the inputs or the cluster profile supports), "
         "or be a local path"]
@@ -226,7 +230,8 @@ spec:
     with pytest.raises(CmpError) as err:
         render_docs(load_stream(raw, "raw.yaml"), Settings())
     assert [p.format().split(": must")[0] for p in err.value.problems] == [
-        f"raw.yaml:6: spec.predictor.{implementation}.storageUri: unsupported storage URI 'gcs://bucket/m'"]
+        f"raw.yaml:6: spec.predictor.{implementation}.storageUri: unsupported storage URI 'gcs://bucket/m' on "
+        f"KServe v0.20.0 (gcs:// is not in any shipped KServe release (v0.17.1, v0.18.1, v0.19.0, v0.20.0))"]
 
 
 def test_cluster_objects_render_the_default_storage_container() -> None:
@@ -236,8 +241,8 @@ def test_cluster_objects_render_the_default_storage_container() -> None:
     assert doc.file == "profile.yaml"
     assert csc["metadata"] == {"name": "default"}
     assert csc["spec"]["supportsMultiModelDownload"] is True
-    assert csc["spec"]["supportedUriFormats"][:6] == [{"prefix": p} for p in
-                                                      ("gs://", "s3://", "hdfs://", "hf://", "modelscope://", "webhdfs://")]
+    assert csc["spec"]["supportedUriFormats"][:5] == [{"prefix": p} for p in
+                                                      ("gs://", "s3://", "hdfs://", "hf://", "webhdfs://")]
     assert csc["spec"]["container"]["resources"] == {"requests": {"cpu": "100m", "memory": "100Mi"},
                                                      "limits": {"cpu": "1", "memory": "4Gi"}}
     assert validate_object(csc) == []
