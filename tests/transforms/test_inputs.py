@@ -60,7 +60,7 @@ def test_vllm_with_an_nvidia_gpu_is_quiet(limits: str) -> None:
 def test_vllm_without_gpu_names_the_cpu_image() -> None:
     (warning,) = warnings_of(VLLM.replace("LIMITS", '{cpu: "4"}'))
     assert "in0.yaml:9: spec.model.resources: warning: the server will run the CPU build " \
-           "vllm/vllm-openai-cpu:v0.20.0 instead of vllm/vllm-openai:v0.20.0" in warning
+           "vllm/vllm-openai-cpu:v0.24.0 instead of vllm/vllm-openai:v0.24.0" in warning
 
 
 def test_vllm_with_runtime_version_keeps_its_repository() -> None:
