@@ -4,7 +4,9 @@ An app is a directory with a kustomization whose resources (followed through loc
 directories and files) include a ModelDeployment, or a plain directory whose YAML/JSON files
 hold one. A directory another app's kustomization pulls in (a ``base``, or the folder of a
 file it lists) is part of that app, not an app of its own, unless it was named explicitly.
-Only reading: nothing is built here; the render does that.
+Only reading: nothing is built here; the render does that. Like the render, it reads nothing
+outside the repository root (references leaving it are not followed) and no file over
+``MAX_SCAN`` bytes or that is not a regular file; field names match as kustomize matches them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 
 from ..problems import CmpError
+from ..source import confine, gojson
 from ..source.kustomize import kustomization_file
 from ..source.read import SUFFIXES
 from ..source.yamlio import load_stream
@@ -28,8 +31,9 @@ def find_apps(root: str, paths: list[str]) -> list[str]:
         start = os.path.normpath(os.path.join(root, path))
         if not os.path.isdir(start):
             continue
-        candidates = {d for d in _walk(start) if is_app(d)}
-        pulled_in = {p for d in candidates for p in _pulled_in(d)} - {start}
+        real_root = os.path.realpath(root)
+        candidates = {d for d in _walk(start) if is_app(d, real_root)}
+        pulled_in = {p for d in candidates for p in _pulled_in(d, real_root)} - {start}
         found |= {os.path.relpath(d, root) for d in candidates - pulled_in}
     return sorted(found)
 
@@ -43,12 +47,17 @@ def _walk(start: str) -> list[str]:
     return out
 
 
-def is_app(directory: str) -> bool:
-    """True when the directory (through its kustomization, if any) holds a ModelDeployment."""
+def is_app(directory: str, root: str | None = None) -> bool:
+    """True when the directory (through its kustomization, if any) holds a ModelDeployment.
+
+    ``root`` (a real path; by default the repository root of ``directory``) bounds what is read.
+    """
+    root = root or confine.find_repo_root(directory)
     if kustomization_file(directory):
-        return any(holds_deployment(f) for f in _closure_files(directory, set()))
+        return any(holds_deployment(f) for f in _closure_files(directory, set(), root))
     return any(holds_deployment(os.path.join(directory, n)) for n in sorted(os.listdir(directory))
-               if n.endswith(SUFFIXES) and not n.startswith("."))
+               if n.endswith(SUFFIXES) and not n.startswith(".")
+               and confine.is_within(os.path.realpath(os.path.join(directory, n)), root))
 
 
 def has_inputs(directory: str) -> bool:
@@ -71,7 +80,7 @@ def holds_deployment(path: str) -> bool:
         if not os.path.isfile(path) or os.path.getsize(path) > MAX_SCAN:
             return False
         with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+            text = handle.read(MAX_SCAN + 1)
     except OSError:
         return False
     if KIND not in text:
@@ -82,37 +91,43 @@ def holds_deployment(path: str) -> bool:
         return True
 
 
-def _references(directory: str) -> list[str]:
-    """Local paths a kustomization lists in resources/bases/components (remote ones skipped)."""
+def _references(directory: str, root: str) -> list[str]:
+    """Local paths a kustomization lists in resources/bases/components (remote ones, control
+    characters and paths leaving ``root`` skipped)."""
     file = kustomization_file(directory)
-    if file is None:
+    if file is None or not confine.is_within(os.path.realpath(file), root):
         return []
     try:
+        if os.path.getsize(file) > MAX_SCAN:
+            return []
         with open(file, encoding="utf-8", errors="replace") as handle:
-            docs = load_stream(handle.read(), file)
+            docs = load_stream(handle.read(MAX_SCAN + 1), file)
     except (OSError, CmpError):
         return []
     spec = docs[0].obj if docs and isinstance(docs[0].obj, dict) else {}
-    refs = [r for f in _REF_FIELDS for r in (spec.get(f) or []) if isinstance(r, str)]
-    return [os.path.normpath(os.path.join(directory, r)) for r in refs if "://" not in r and "?" not in r]
+    refs = [r for f in _REF_FIELDS for value in gojson.values(spec, f) if isinstance(value, list)
+            for r in value if isinstance(r, str)]
+    paths = [os.path.normpath(os.path.join(directory, r)) for r in refs
+             if r and not confine.is_remote(r) and not confine.control_character(r)]
+    return [p for p in paths if confine.is_within(os.path.realpath(p), root)]
 
 
-def _closure_files(directory: str, seen: set[str]) -> list[str]:
+def _closure_files(directory: str, seen: set[str], root: str) -> list[str]:
     """Files a kustomization reads as resources, through local bases (each directory once)."""
     if directory in seen:
         return []
     seen.add(directory)
     files: list[str] = []
-    for ref in _references(directory):
+    for ref in _references(directory, root):
         if os.path.isdir(ref):
-            files += _closure_files(ref, seen)
+            files += _closure_files(ref, seen, root)
         else:
             files.append(ref)
     return files
 
 
-def _pulled_in(directory: str) -> set[str]:
+def _pulled_in(directory: str, root: str) -> set[str]:
     """Directories whose content the kustomization of ``directory`` uses (itself excluded)."""
     seen: set[str] = set()
-    files = _closure_files(directory, seen)
+    files = _closure_files(directory, seen, root)
     return (seen | {os.path.dirname(f) for f in files}) - {directory}

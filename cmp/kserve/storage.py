@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from cmp import catalog
+from cmp import catalog, goregexp
 from cmp.kserve.merge import CONTAINER_SCHEMA
 from cmp.kserve.smp import omit_empty, strategic_merge
 
@@ -99,15 +99,36 @@ def uri_scheme(uri: str) -> str | None:
 
 
 def format_matches(uri_format: Mapping, uri: str) -> bool:
-    """One ``supportedUriFormats`` entry: a plain prefix, or an unanchored regular expression."""
+    """One ``supportedUriFormats`` entry: a plain prefix, or an unanchored regular expression.
+
+    As KServe's ``StorageContainerSpec.IsStorageUriSupported`` (pkg/apis/serving/v1alpha1/
+    storage_container_types.go, v0.20.0): a non-empty prefix wins; else Go's
+    ``regexp.MatchString(regex, uri)``, here with RE2 (:mod:`cmp.goregexp`, linear time). A pattern
+    RE2 refuses matches nothing (:func:`regex_problem` reports it at its line).
+    """
     if uri_format.get("prefix"):
         return uri.startswith(uri_format["prefix"])
-    if uri_format.get("regex"):
+    regex = uri_format.get("regex")
+    if isinstance(regex, str) and regex:
         try:
-            return re.search(uri_format["regex"], uri) is not None
-        except re.error:
+            return goregexp.search(regex, uri)
+        except goregexp.PatternError:
             return False
     return False
+
+
+def regex_problem(uri_format: object) -> str | None:
+    """Why a ``supportedUriFormats`` entry's regex would not compile (KServe then fails admission)."""
+    if not isinstance(uri_format, Mapping) or uri_format.get("prefix"):
+        return None
+    regex = uri_format.get("regex")
+    if not isinstance(regex, str) or not regex:
+        return None
+    try:
+        goregexp.compile_go(regex)
+    except goregexp.PatternError as exc:
+        return str(exc)
+    return None
 
 
 def is_enabled(container: Mapping) -> bool:

@@ -7,6 +7,13 @@ after overlays patched it (``cmp.source.origins``). Both annotations are removed
 anything is emitted. No exec/KRM plugins (``--enable-alpha-plugins`` is never
 passed), no Helm (``--enable-helm`` never passed) and kustomize's default load restrictor;
 ``cmp.source.confine`` checks the kustomization tree before kustomize runs.
+
+Defence in depth, should a check there ever miss something: kustomize gets an environment built
+from an allow-list (:func:`tool_environment`), never ours. Unless remote bases are allowed, every
+proxy variable points at a closed loopback port (``NO_PROXY`` is never passed), git may use no
+transport at all (``GIT_ALLOW_PROTOCOL``) and ``HOME`` is the build's empty temp dir, so no
+credential, token or git/ssh configuration of the sidecar reaches kustomize or git. The origin
+annotations kustomize writes are read only for files ``cmp.source.confine`` already checked.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class Command:
     argv: tuple[str, ...]
     cwd: str
     timeout: float
+    env: dict | None = None
 
     def display(self) -> str:
         return " ".join(a if a and not re.search(r"\s", a) else repr(a) for a in self.argv)
@@ -52,7 +60,7 @@ class Command:
     def run(self) -> subprocess.CompletedProcess:
         try:
             proc = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True,
+                                    stderr=subprocess.PIPE, start_new_session=True, env=self.env,
                                     preexec_fn=_dies_with_parent())
         except OSError as exc:  # missing or not executable: a setup problem, not a bug
             raise ToolError(f"cannot run {self.argv[0]!r}: {exc.strerror} (setting kustomize)") from None
@@ -177,10 +185,47 @@ def kustomize_argv(configured: str = "") -> tuple[str, ...]:
     raise ToolError("kustomize not found: install kustomize or kubectl, or set KSERVE_CMP_KUSTOMIZE")
 
 
-def build(directory: str, *, display_root: str, binary: str = "", timeout: float = 30) -> list[Doc]:
+#: Variables passed on to kustomize from our environment (an allow-list): nothing else reaches it.
+PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+#: Also passed when remote bases are allowed: git needs its proxy, CA and HOME (config, ssh keys).
+REMOTE_ENV = ("HOME", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
+              "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "GIT_SSL_CAINFO")
+#: A loopback port nothing listens on (tcpmux, privileged): a request sent through it fails at once.
+CLOSED_PROXY = "http://127.0.0.1:1"
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+#: The git transports remote bases use (kustomize clones ``github.com/...`` over https and
+#: ``git@host:...``/``ssh://`` over ssh); plain http and file are not among them. With remote bases
+#: off, none: ``none`` names no transport git has.
+REMOTE_GIT_PROTOCOLS = "https:ssh"
+
+
+def tool_environment(home: str, allow_remote: bool, environ: dict | None = None) -> dict[str, str]:
+    """The whole environment kustomize runs with (see the module's docstring)."""
+    environ = dict(os.environ if environ is None else environ)
+    names = PASSED_ENV + (REMOTE_ENV if allow_remote else ())
+    env = {k: environ[k] for k in names if k in environ}
+    env.setdefault("PATH", os.defpath)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    if allow_remote:
+        env.setdefault("HOME", home)
+        env["GIT_ALLOW_PROTOCOL"] = REMOTE_GIT_PROTOCOLS
+    else:
+        env["HOME"] = home
+        env["GIT_ALLOW_PROTOCOL"] = "none"
+        env["GIT_CONFIG_GLOBAL"] = os.devnull
+        env.update({k: CLOSED_PROXY for k in PROXY_VARIABLES})
+    return env
+
+
+def build(directory: str, *, display_root: str, binary: str = "", timeout: float = 30,
+          readable: frozenset[str] | None = None, allow_remote: bool = False, max_size: int = 4 << 20
+          ) -> list[Doc]:
     """Documents of ``kustomize build directory``, each marked with its origin file.
 
-    The caller has checked the kustomization tree first (``cmp.source.confine``).
+    The caller has checked the kustomization tree first (``cmp.source.confine``); ``readable`` holds
+    the real paths of the files it checked, the only ones read here to locate fields (each at most
+    ``max_size`` bytes). Without it no file is read and objects keep kustomize's output lines.
     """
     app = os.path.realpath(directory)
     argv = kustomize_argv(binary)
@@ -192,23 +237,47 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
                 relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
                 handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, "
                              "transformerAnnotations]\n")
-            result = Command(argv + (tmp,), cwd=app, timeout=timeout).run()
+            home = os.path.join(tmp, "home")
+            os.mkdir(home)
+            env = tool_environment(home, allow_remote)
+            result = Command(argv + (tmp,), cwd=app, timeout=timeout, env=env).run()
+            if result.returncode != 0:
+                raise ToolError(_failure_message(argv, app, display_root, timeout, env))
         finally:
             LIVE_TEMP_DIRS.discard(tmp)
-    if result.returncode != 0:
-        raise ToolError(_failure_message(argv, app, display_root, timeout))
     docs = load_stream(result.stdout, f"kustomize build {display_root}")
     sources: dict[str, list[Doc]] = {}
-    return [_with_origin(doc, tmp, app, display_root, sources) for doc in docs]
+    read = _vetted_reader(readable or frozenset(), max_size)
+    return [_with_origin(doc, tmp, app, display_root, sources, read) for doc in docs]
 
 
-def _failure_message(argv: tuple[str, ...], app: str, display_root: str, timeout: float) -> str:
+def _vetted_reader(readable: frozenset[str], max_size: int) -> Callable[[str, str], list[Doc]]:
+    """``read(path, shown)``: the documents of ``path`` when it is one of the checked files, else none.
+
+    The paths come from annotations in kustomize's output, which content can write too
+    (``alpha.config.kubernetes.io/transformations`` on a resource survives the build): they are
+    looked up, never trusted.
+    """
+    def read(path: str, shown: str) -> list[Doc]:
+        real = os.path.realpath(path)
+        if real not in readable:
+            return []
+        try:
+            with open(real, "rb") as handle:
+                data = handle.read(max_size + 1)
+            return load_stream(data, shown) if len(data) <= max_size else []
+        except Exception:  # the origin is informative only; kustomize already read the file
+            return []
+    return read
+
+
+def _failure_message(argv: tuple[str, ...], app: str, display_root: str, timeout: float, env: dict) -> str:
     """kustomize's own error for the app directory itself, paths shown as the user named them.
 
     The wrapper build's message is wrapped in accumulation noise about the temp dir; on the
     failure path only, the app is built once more directly so the message is kustomize's plain one.
     """
-    result = Command(argv + (".",), cwd=app, timeout=timeout).run()
+    result = Command(argv + (".",), cwd=app, timeout=timeout, env=env).run()
     stderr = result.stderr.decode("utf-8", "replace").strip()
     shown = display_root or "."
     stderr = stderr.replace(app + os.sep, "" if shown == "." else shown + os.sep).replace(app, shown)
@@ -219,7 +288,8 @@ def _yaml_quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: dict) -> Doc:
+def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: dict,
+                 read: Callable[[str, str], list[Doc]]) -> Doc:
     """Strip kustomize's build annotations; locate every field in the file that wrote it.
 
     Fields come from the object's source file, except those an overlay's patch wrote, which
@@ -244,15 +314,11 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
 
     source = os.path.normpath(os.path.join(wrapper, match.group(1).strip().strip("'\"")))
     if source not in sources:
-        try:
-            with open(source, "rb") as handle:
-                sources[source] = load_stream(handle.read(), show(source))
-        except Exception:  # the origin is informative only; kustomize already read the file
-            sources[source] = []
+        sources[source] = read(source, show(source))
     original = _find_same_object(sources[source], obj)
     marks, moved = (dict(original.marks), {}) if original is not None else ({}, {})
     if transformations:
-        writes = origins.patch_writes(obj, transformations, wrapper, show, sources.setdefault("", {}))
+        writes = origins.patch_writes(obj, transformations, wrapper, show, sources.setdefault("", {}), read)
         origins.apply_writes(marks, moved, writes)
     return Doc(obj, show(source), original.line if original is not None else None, marks, moved)
 

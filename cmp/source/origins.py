@@ -5,16 +5,25 @@ kustomizations transformed it (``alpha.config.kubernetes.io/transformations``), 
 patch set which field. This module reads the patches those kustomizations name (inline or in
 files; strategic-merge and JSON 6902) and returns, for every field path a patch wrote, the file
 and line of that write. Patches apply in the order kustomize lists them, so later ones win.
+
+The annotation is kustomize's output, which content can write as well: its paths are never opened
+directly. Every file is read through the caller's ``read``, which opens only files
+``cmp.source.confine`` checked before the build (inside the repository, size-bounded). A patch
+``target`` is matched as kustomize matches it: each of group, version, kind, name and namespace a
+Go regular expression anchored as ``^(?:...)$`` (api/types/selector.go, v5.8.1), here with RE2.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
+from .. import goregexp
+from . import gojson
 from .yamlio import Doc, load_stream
+
+Reader = Callable[[str, str], list]
 
 PATCH_TRANSFORMERS = ("PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer")
 _OPS_WITH_TARGET = ("add", "replace", "move", "copy")
@@ -30,18 +39,19 @@ class Write:
     whole: bool
 
 
-def patch_writes(obj: dict, transformations: str, wrapper: str, show, cache: dict) -> list[Write]:
+def patch_writes(obj: dict, transformations: str, wrapper: str, show, cache: dict, read: Reader) -> list[Write]:
     """Every write the overlays' patches made to ``obj``, in application order.
 
     ``transformations`` is the annotation text, ``wrapper`` the directory its relative paths start
     from, ``show(abs_path)`` how a file is named in messages; ``cache`` (one per build) keeps each
-    kustomization's parsed patches.
+    kustomization's parsed patches; ``read(path, shown)`` the documents of a checked file (none for
+    any other path).
     """
     writes: list[Write] = []
     for kfile in _patching_kustomizations(transformations, wrapper):
         if kfile not in cache:
-            kdocs = _load(kfile, show(kfile))
-            cache[kfile] = list(_patches(kdocs[0], os.path.dirname(kfile), show)) \
+            kdocs = read(kfile, show(kfile))
+            cache[kfile] = list(_patches(kdocs[0], os.path.dirname(kfile), show, read)) \
                 if kdocs and isinstance(kdocs[0].obj, dict) else []
         for patch_docs, offset, target in cache[kfile]:
             for doc in patch_docs:
@@ -66,26 +76,19 @@ def _patching_kustomizations(text: str, wrapper: str) -> list[str]:
     return out
 
 
-def _load(path: str, shown: str) -> list[Doc]:
-    try:
-        with open(path, "rb") as handle:
-            return load_stream(handle.read(), shown)
-    except Exception:  # kustomize already read these files; a failure here only loses line numbers
-        return []
-
-
-def _patches(kdoc: Doc, directory: str, show):
+def _patches(kdoc: Doc, directory: str, show, read: Reader):
     """(patch documents, line offset, target) for each patch entry of a kustomization."""
     k = kdoc.obj
     entries: list[tuple[tuple, Any, Any]] = []
-    for i, item in enumerate(k.get("patches") or []):
-        if isinstance(item, dict):
-            entries.append((("patches", i), item.get("path") or item.get("patch"), item.get("target")))
-    for i, item in enumerate(k.get("patchesStrategicMerge") or []):
-        entries.append((("patchesStrategicMerge", i), item, None))
-    for i, item in enumerate(k.get("patchesJson6902") or []):
-        if isinstance(item, dict):
-            entries.append((("patchesJson6902", i), item.get("path") or item.get("patch"), item.get("target")))
+    for field in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+        key = next((key for key in k if gojson.match((field,), key) == field), None)
+        items = k.get(key) if key is not None else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if field == "patchesStrategicMerge":
+                entries.append(((key, i), item, None))
+            elif isinstance(item, dict):
+                entries.append(((key, i), gojson.get(item, "path") or gojson.get(item, "patch"),
+                                gojson.get(item, "target")))
     for path, content, target in entries:
         if not isinstance(content, str):
             continue
@@ -99,7 +102,7 @@ def _patches(kdoc: Doc, directory: str, show):
             yield docs, (kdoc.line_of(key) or 0), target
         else:
             full = os.path.normpath(os.path.join(directory, content))
-            yield _load(full, show(full)), 0, target
+            yield read(full, show(full)), 0, target
 
 
 def _get(obj: Any, path: tuple) -> Any:
@@ -111,14 +114,18 @@ def _get(obj: Any, path: tuple) -> Any:
 def _applies(patch: Any, target: Any, obj: dict) -> bool:
     meta = obj.get("metadata") or {}
     if isinstance(target, dict):
-        if target.get("kind") and target["kind"] != obj.get("kind"):
-            return False
-        name = target.get("name")
-        if name:
+        group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
+        actual = {"group": group, "version": version, "kind": str(obj.get("kind", "")),
+                  "name": str(meta.get("name", "")), "namespace": str(meta.get("namespace") or "")}
+        for field, text in actual.items():
+            pattern = gojson.get(target, field)
+            if not isinstance(pattern, str):
+                continue
             try:
-                return re.fullmatch(str(name), str(meta.get("name", ""))) is not None
-            except re.error:
-                return str(name) == meta.get("name")
+                if not goregexp.selector_match(pattern, text):
+                    return False
+            except goregexp.PatternError:  # refused before the build (cmp.source.confine)
+                return False
         return True
     if isinstance(patch, dict):
         pmeta = patch.get("metadata") or {}

@@ -25,9 +25,10 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     if not os.path.isdir(path):
         raise UsageError(f"{path}: no such directory")
     if kustomize.kustomization_file(path):
-        _check_confined(path, settings)
+        files = _check_confined(path, settings)
         docs = kustomize.build(path, display_root=_display_root(path), binary=settings.kustomize,
-                               timeout=settings.kustomize_timeout)
+                               timeout=settings.kustomize_timeout, readable=files,
+                               allow_remote=settings.allow_remote_bases, max_size=settings.max_file_size)
         return _objects(docs)
     docs: list[Doc] = []
     for name in sorted(os.listdir(path)):
@@ -37,17 +38,22 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     return _objects(docs)
 
 
-def _check_confined(path: str, settings: Settings) -> None:
-    """Refuse, before kustomize runs, what would let the build reach outside the repository or blow up."""
+def _check_confined(path: str, settings: Settings) -> frozenset[str]:
+    """Refuse, before kustomize runs, what would let the build reach outside the repository or blow up.
+
+    Returns the real paths of the files checked: the only ones the origin tracker may open later.
+    """
     app = os.path.realpath(path)
+    files: set[str] = set()
     root = confine.find_repo_root(app)
     problems = confine.check_tree(app, root, _display_root(path), settings.max_file_size,
-                                  settings.allow_remote_bases)
+                                  settings.allow_remote_bases, files=files)
     if problems:
         hint = workdir.hint(app, root, os.environ) if root == workdir.sent_root(app) else None
         if hint and any("outside the repository" in p.message for p in problems):
             problems.append(Problem(hint, level=NOTE, rule="argocd"))
         raise CmpError(problems)
+    return frozenset(files)
 
 
 def _display_root(path: str) -> str:

@@ -427,11 +427,22 @@ def known_storage_containers(ctx: RenderContext, defaults: StorageSettings | Non
 
 
 def input_storage_containers(ctx: RenderContext) -> list[dict]:
-    """ClusterStorageContainers in the inputs, sorted by name: found once per render, not once per model."""
+    """ClusterStorageContainers in the inputs, sorted by name: found once per render, not once per model.
+
+    A ``regex`` in their ``supportedUriFormats`` that RE2 (Go's syntax) refuses is an error at its line.
+    """
     if "storage-containers" not in ctx.memo:
-        found = [d.obj for d in ctx.inputs
-                 if isinstance(d.obj, dict) and d.obj.get("kind") == ks.KIND
-                 and str(d.obj.get("apiVersion", "")).startswith("serving.kserve.io/")]
+        docs = [d for d in ctx.inputs
+                if isinstance(d.obj, dict) and d.obj.get("kind") == ks.KIND
+                and str(d.obj.get("apiVersion", "")).startswith("serving.kserve.io/")]
+        for doc in docs:
+            formats = (doc.obj.get("spec") or {}).get("supportedUriFormats") if isinstance(doc.obj.get("spec"), dict) \
+                else None
+            for i, uri_format in enumerate(formats if isinstance(formats, list) else []):
+                reason = ks.regex_problem(uri_format)
+                if reason:
+                    ctx.add(doc.problem(("spec", "supportedUriFormats", i, "regex"), reason, rule=NAME))
+        found = [d.obj for d in docs]
         found.sort(key=lambda o: str((o.get("metadata") or {}).get("name")))
         ctx.memo["storage-containers"] = found
     return ctx.memo["storage-containers"]

@@ -46,3 +46,17 @@ def test_a_kustomization_without_a_model_is_not_an_app(tmp_path: Path) -> None:
 def test_a_broken_file_that_names_the_kind_is_an_app_so_the_render_reports_it(tmp_path: Path) -> None:
     _write(tmp_path, {"model.yaml": "kind: ModelDeployment\nspec: [unclosed\n"})
     assert is_app(str(tmp_path))
+
+
+def test_discovery_reads_nothing_outside_the_repository(tmp_path: Path) -> None:
+    """A reference out of the repository (or a symlink out of it) is not followed: the outside
+    ModelDeployment makes nothing an app. Field names match as kustomize matches them."""
+    import os
+
+    _write(tmp_path, {"outside/model.yaml": MODEL, "outside/kustomization.yaml": "resources: [model.yaml]\n",
+                      "repo/.git/HEAD": "", "repo/up/kustomization.yaml": "resources: [../../outside]\n",
+                      "repo/upper/kustomization.yaml": "Resources: [../inside]\n", "repo/inside/model.yaml": MODEL,
+                      "repo/inside/kustomization.yaml": "resources: [model.yaml]\n"})
+    (tmp_path / "repo" / "linked").mkdir()
+    os.symlink(tmp_path / "outside" / "model.yaml", tmp_path / "repo" / "linked" / "model.yaml")
+    assert find_apps(str(tmp_path / "repo"), ["."]) == ["upper"]
