@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from . import catalog
-from .kserve import select, storage
+from .derive import LABEL_BASE
+from .kserve import parsers, select, storage
 from .kserve.merge import AssemblyError, assemble_predictor_container, kserve_container
 from .kserve.placeholders import PlaceholderError
 from .safetext import visible
@@ -86,6 +87,7 @@ class ModelView:
     scaling: dict | None = None          # replicas at start and range, each with its rule and input
     multinode: dict | None = None        # parallelism, nodes and GPUs per head/worker as KServe computes them
     storage_initializer: dict | None = None   # the init container KServe will inject, when it is pinned
+    flags: str | None = None             # how the server's own parser was used to check the flags
 
 
 def explain(units: list[Unit], objects: list[dict]) -> list[ModelView]:
@@ -157,7 +159,22 @@ def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
         view.note = f"KServe cannot assemble the container: {exc}"
         return view
     view.args, view.replaced = arg_sources(unit, runtime, view.container.get("args") or [])
+    view.flags = flags_checked(runtime, isvc)
     return view
+
+
+def flags_checked(runtime: Mapping, isvc: Mapping) -> str:
+    """Which parser the flags were checked against, or why they were not (``cmp.kserve.parsers``)."""
+    labels = (runtime.get("metadata") or {}).get("labels") or {}
+    base = labels.get(LABEL_BASE)
+    subject = {**runtime, "metadata": {**(runtime.get("metadata") or {}), "name": base}} if base else runtime
+    version = _model(isvc).get("runtimeVersion")
+    parser, why = parsers.parser_for(subject, None, version if isinstance(version, str) else None)
+    if parser is None:
+        return f"not checked ({why})"
+    unknown = "ignored" if parser.ignores_unknown else "an error at start-up"
+    spelling = "`_` read as `-`" if parser.underscores else "only the declared spellings"
+    return f"checked against {parser.label}: {parser.parse}, {spelling}, unknown flags {unknown}"
 
 
 def admitted(isvc: Mapping) -> dict:
@@ -236,6 +253,8 @@ def _text_block(view: ModelView) -> str:
             lines.extend(_text_args(view))
         elif container.get(name):
             lines.extend(_text_field(name, container[name]))
+    if view.flags:
+        lines.append(f"  flags: {view.flags}")
     if view.replaced:
         lines.append("  replaced runtime args:")
         lines.extend(f"    {r.arg}  ({r.source}; replaced by {r.by})" for r in view.replaced)

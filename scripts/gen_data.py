@@ -536,6 +536,14 @@ def render_outputs(kserve_dir: Path) -> dict[str, str]:
     return dict(sorted(outputs.items()))
 
 
+def render_flag_outputs(kserve_dir: Path, wheel_dir: Path) -> dict[str, str]:
+    """The flag catalog (``scripts/gen_flags.py``) from ``<kserve-dir>/releases`` and the vLLM wheels."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gen_flags import render_flags  # noqa: PLC0415 (a sibling script, not a package)
+
+    return render_flags(kserve_dir / "releases", wheel_dir, (kserve_dir / "SOURCE.md").read_text(encoding="utf-8"))
+
+
 def write_outputs(outputs: dict[str, str], out_dir: Path) -> None:
     """Write ``outputs`` below ``out_dir``, creating directories as needed."""
     for rel_path, text in outputs.items():
@@ -555,8 +563,17 @@ def main(argv: list[str] | None = None) -> int:
         help="directory holding SOURCE.md and releases/<tag>/ (default: ../shared/kserve from the repo root)",
     )
     parser.add_argument("--out", type=Path, default=repo_root, help="output root (default: the repository root)")
+    parser.add_argument(
+        "--vllm-wheels",
+        type=Path,
+        default=None,
+        help="directory of the vLLM wheels the releases pin (pip download --no-deps vllm==X); when given, "
+        "cmp/catalog/flags.json is regenerated too (see scripts/gen_flags.py)",
+    )
     args = parser.parse_args(argv)
     outputs = render_outputs(args.kserve_dir)
+    if args.vllm_wheels is not None:
+        outputs.update(render_flag_outputs(args.kserve_dir, args.vllm_wheels))
     write_outputs(outputs, args.out)
     for rel_path in outputs:
         print(rel_path)

@@ -26,10 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import yaml
 
 from cmp.kserve.placeholders import resolve
+
+if TYPE_CHECKING:
+    from cmp.kserve.parsers import ServerParser
 
 SERVER_TYPE_ANNOTATION = "serving.kserve.io/server-type"
 RUNTIME = "runtime"
@@ -87,10 +91,12 @@ class FlagRules:
 
     normalize_underscores: bool = False
     repeatable: frozenset[str] = field(default_factory=frozenset)
+    #: The server's own parser when the catalog has it: keys are then the server's dests.
+    parser: ServerParser | None = None
 
     def with_repeatable(self, extra: Iterable[str]) -> FlagRules:
         """A copy whose repeatable set also holds ``extra``."""
-        return FlagRules(self.normalize_underscores, self.repeatable | frozenset(extra))
+        return FlagRules(self.normalize_underscores, self.repeatable | frozenset(extra), self.parser)
 
 
 _VLLM_RULES = FlagRules(
@@ -155,9 +161,15 @@ def parse_args(
     normalize_underscores: bool,
     repeatable: frozenset[str],
     meta: dict | None = None,
+    parser: ServerParser | None = None,
 ) -> list[Arg]:
-    """Split ``tokens`` into flags and positionals (see the module docstring for the rules)."""
-    repeat_keys = _canonical_set(repeatable, normalize_underscores)
+    """Split ``tokens`` into flags and positionals (see the module docstring for the rules).
+
+    With the server's ``parser``, a flag it declares is keyed by its dest, takes a value only when
+    it declares one (``store_true`` and ``--x/--no-x`` flags never consume the next token, ``nargs``
+    flags consume every following value) and is repeatable when declared ``append``.
+    """
+    repeat_keys = _canonical_set(repeatable, normalize_underscores, parser)
     args: list[Arg] = []
     index = 0
     while index < len(tokens):
@@ -165,7 +177,7 @@ def parse_args(
         if token == "--":
             args.extend(_positional(t, i) for i, t in enumerate(tokens[index:], index))
             break
-        arg = _parse_one(tokens, index, normalize_underscores, meta)
+        arg = _parse_one(tokens, index, normalize_underscores, meta, parser)
         args.append(_with_repeatable(arg, repeat_keys))
         index += len(arg.tokens)
     return args
@@ -177,12 +189,13 @@ def find_duplicates(
     normalize_underscores: bool,
     repeatable: frozenset[str],
     meta: dict | None = None,
+    parser: ServerParser | None = None,
 ) -> list[tuple[Arg, Arg]]:
     """Pairs (first, later) of the same non-repeatable flag set twice within ``tokens``."""
     first: dict[str, Arg] = {}
     pairs: list[tuple[Arg, Arg]] = []
     parsed = parse_args(
-        tokens, normalize_underscores=normalize_underscores, repeatable=repeatable, meta=meta
+        tokens, normalize_underscores=normalize_underscores, repeatable=repeatable, meta=meta, parser=parser
     )
     for arg in parsed:
         if arg.key is None or arg.repeatable:
@@ -201,6 +214,7 @@ def merge_args(
     normalize_underscores: bool,
     repeatable: frozenset[str],
     meta: dict | None,
+    parser: ServerParser | None = None,
 ) -> MergeResult:
     """Runtime args minus the non-repeatable flags the overlay sets, then the overlay's args.
 
@@ -208,9 +222,9 @@ def merge_args(
     :func:`overlay_map_tokens`). A mapping value of ``false``/``null`` only removes the
     runtime's flag.
     """
-    options = {"normalize_underscores": normalize_underscores, "repeatable": repeatable}
-    items = _overlay_items(overlay, normalize_underscores, meta)
-    setters = _setters(items, normalize_underscores, repeatable, meta)
+    options = {"normalize_underscores": normalize_underscores, "repeatable": repeatable, "parser": parser}
+    items = _overlay_items(overlay, normalize_underscores, meta, parser)
+    setters = _setters(items, normalize_underscores, repeatable, meta, parser)
     kept: list[tuple[str, Origin]] = []
     removed: list[Removal] = []
     for arg in parse_args(runtime, meta=meta, **options):
@@ -240,14 +254,14 @@ def overlay_map_tokens(key: str, value: object) -> list[str]:
 
 
 def _overlay_items(
-    overlay: list[str] | Mapping, normalize_underscores: bool, meta: dict | None
+    overlay: list[str] | Mapping, normalize_underscores: bool, meta: dict | None, parser: ServerParser | None = None
 ) -> list[tuple[Origin, str | None, list[str]]]:
     """Overlay entries as (origin, key the entry sets or None, tokens it contributes)."""
     if isinstance(overlay, Mapping):
         return [
             (
                 Origin(OVERLAY, i, str(k)),
-                _map_key(str(k), normalize_underscores, meta),
+                _map_key(str(k), normalize_underscores, meta, parser),
                 overlay_map_tokens(str(k), v),
             )
             for i, (k, v) in enumerate(overlay.items())
@@ -260,39 +274,73 @@ def _setters(
     normalize_underscores: bool,
     repeatable: frozenset[str],
     meta: dict | None,
+    parser: ServerParser | None = None,
 ) -> dict[str, Origin]:
     """Map each non-repeatable key the overlay sets to the first overlay item setting it."""
-    repeat_keys = _canonical_set(repeatable, normalize_underscores)
+    repeat_keys = _canonical_set(repeatable, normalize_underscores, parser)
     setters: dict[str, Origin] = {}
     tokens = [token for _, _, item_tokens in items for token in item_tokens]
     owners = [origin for origin, _, item_tokens in items for _ in item_tokens]
     parsed = parse_args(
-        tokens, normalize_underscores=normalize_underscores, repeatable=repeatable, meta=meta
+        tokens, normalize_underscores=normalize_underscores, repeatable=repeatable, meta=meta, parser=parser
     )
     for arg in parsed:
         if arg.key is not None and not arg.repeatable:
             setters.setdefault(arg.key, owners[arg.index])
     for origin, key, _ in items:
-        if key is not None and key not in repeat_keys:
+        if key is not None and key not in repeat_keys and not _appends(parser, key):
             setters.setdefault(key, origin)
     return setters
 
 
-def _map_key(key: str, normalize_underscores: bool, meta: dict | None) -> str:
+def _map_key(key: str, normalize_underscores: bool, meta: dict | None, parser: ServerParser | None = None) -> str:
     """Canonical key of an overlay mapping key (with or without leading dashes)."""
     flag = key if key.startswith("-") else f"--{key}"
-    parsed = _parse_one([flag], 0, normalize_underscores, meta)
+    parsed = _parse_one([flag], 0, normalize_underscores, meta, parser)
     return parsed.key or flag
 
 
-def _parse_one(tokens: list[str], index: int, normalize: bool, meta: dict | None) -> Arg:
+def _parse_one(tokens: list[str], index: int, normalize: bool, meta: dict | None,
+               parser: ServerParser | None = None) -> Arg:
     """Parse the argument starting at ``tokens[index]``."""
     token = tokens[index]
+    if parser is not None and token.startswith("-") and not _NEGATIVE_NUMBER.match(token):
+        declared = _declared_arg(tokens, index, meta, parser)
+        if declared is not None:
+            return declared
     if token.startswith("--") and len(token) > 2:
         return _parse_long(tokens, index, normalize, meta)
     if token.startswith("-") and len(token) > 1 and not _NEGATIVE_NUMBER.match(token):
         return _parse_short(tokens, index, normalize, meta)
     return _positional(token, index)
+
+
+def _declared_arg(tokens: list[str], index: int, meta: dict | None, parser: ServerParser) -> Arg | None:
+    """A flag the server's parser declares, keyed by dest and taking values as declared; else None."""
+    token = tokens[index]
+    raw, eq, value = token.partition("=")
+    found = parser.resolve(_resolved(raw, meta))
+    if found.declared is None:
+        return None
+    key = found.declared.dest.replace("_", "-")
+    negated = parser.negated(found.option or raw)
+    if eq or found.declared.kind in ("switch", "bool"):
+        return Arg(key, (token,), value if eq else None, negated, index)
+    taken = 0
+    limit = len(tokens) if found.declared.kind == "multi" else index + 2
+    while index + 1 + taken < min(limit, len(tokens)) and is_value_token(tokens[index + 1 + taken]):
+        taken += 1
+    values = tokens[index + 1:index + 1 + taken]
+    return Arg(key, tuple(tokens[index:index + 1 + taken]), values[-1] if values else None, negated, index,
+               found.declared.kind == "append")
+
+
+def _appends(parser: ServerParser | None, key: str) -> bool:
+    """True when the server declares the flag keyed ``key`` with ``action="append"`` (repeatable)."""
+    if parser is None:
+        return False
+    found = parser.resolve("--" + key)
+    return found.declared is not None and found.declared.kind == "append"
 
 
 def _parse_long(tokens: list[str], index: int, normalize: bool, meta: dict | None) -> Arg:
@@ -338,12 +386,14 @@ def _with_repeatable(arg: Arg, repeat_keys: frozenset[str]) -> Arg:
     return Arg(arg.key, arg.tokens, arg.value, arg.negated, arg.index, True)
 
 
-def _canonical_set(keys: Iterable[str], normalize: bool) -> frozenset[str]:
+def _canonical_set(keys: Iterable[str], normalize: bool, parser: ServerParser | None = None) -> frozenset[str]:
     """Canonical keys of configured flag names (given with or without leading dashes)."""
-    return frozenset(
-        canonical_key(k if k.startswith("-") else f"--{k}", normalize_underscores=normalize)
-        for k in keys
-    )
+    out = set()
+    for k in keys:
+        flag = k if k.startswith("-") else f"--{k}"
+        out.add((parser.key(flag) if parser is not None else None)
+                or canonical_key(flag, normalize_underscores=normalize))
+    return frozenset(out)
 
 
 def _resolved(raw_key: str, meta: dict | None) -> str:

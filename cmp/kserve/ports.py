@@ -50,7 +50,8 @@ def port_values(args: list[str], rules: FlagRules, meta: dict | None) -> dict[st
     keys = {_key(flag, rules) for flag in PORT_FLAGS}
     values: dict[str, int] = {}
     parsed = parse_args(
-        args, normalize_underscores=rules.normalize_underscores, repeatable=rules.repeatable, meta=meta
+        args, normalize_underscores=rules.normalize_underscores, repeatable=rules.repeatable, meta=meta,
+        parser=rules.parser,
     )
     for arg in parsed:
         if arg.key in keys and arg.value is not None and arg.value.strip().isdigit():
@@ -106,4 +107,5 @@ def rewrite_metrics_port(annotations: dict, changes: Mapping[int, int]) -> bool:
 
 def _key(flag: str, rules: FlagRules) -> str:
     """Canonical key of a port flag under ``rules``."""
-    return canonical_key(flag, normalize_underscores=rules.normalize_underscores)
+    declared = rules.parser.key(flag) if rules.parser is not None else None
+    return declared or canonical_key(flag, normalize_underscores=rules.normalize_underscores)

@@ -26,7 +26,9 @@ from __future__ import annotations
 from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import auto_select, lookup_runtime
 from ..explain import FACT_ARGS, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
-from ..kserve import flags
+from ..kserve import flags, parsers
+from ..kserve import script as sh
+from ..kserve.parsers import ServerParser
 from ..kserve.flags import FlagError, FlagRules, MergeResult, Origin
 from ..kserve.placeholders import (
     ESCAPED_OPEN,
@@ -83,8 +85,11 @@ def merge_mode(unit: Unit, ctx: RenderContext) -> str | None:
     return None
 
 
-def rules_for(runtime: dict, repeatable_setting: str) -> FlagRules:
-    """Flag rules of a runtime: built-in, plus the setting's and the runtime annotation's flags."""
+def rules_for(runtime: dict, repeatable_setting: str, parser: ServerParser | None = None) -> FlagRules:
+    """Flag rules of a runtime: built-in, plus the setting's and the runtime annotation's flags.
+
+    ``parser`` is the server's own parser (:func:`server_parser`) when the catalog has it.
+    """
     name = (runtime.get("metadata") or {}).get("name") or ""
     annotation = ((runtime.get("metadata") or {}).get("annotations") or {}).get(REPEATABLE_ANNOTATION, "")
     extra = []
@@ -92,7 +97,18 @@ def rules_for(runtime: dict, repeatable_setting: str) -> FlagRules:
         scope, _, flag = item.strip().rpartition(":")
         if flag and scope in ("", name):
             extra.append(flag)
-    return flags.flag_rules_for(runtime).with_repeatable(extra)
+    base = flags.flag_rules_for(runtime)
+    if parser is not None:
+        base = FlagRules(base.normalize_underscores, base.repeatable, parser)
+    return base.with_repeatable(extra)
+
+
+def server_parser(unit: Unit, ctx: RenderContext, runtime: dict) -> tuple[ServerParser | None, str]:
+    """The exact parser of the server ``runtime`` runs for this unit (see :func:`parsers.parser_for`)."""
+    version = (_raw_model(unit.isvc).get("runtimeVersion") or None)
+    cluster = getattr(ctx.profile, "kserve_version", None)
+    return parsers.parser_for(runtime, cluster if isinstance(cluster, str) else None,
+                              version if isinstance(version, str) else None)
 
 
 def overlay_tokens(args: list[str] | dict) -> list[str]:
@@ -128,13 +144,15 @@ def _override_deployment(unit: Unit, ctx: RenderContext) -> None:
         ctx.add(unit.problem(("spec", "runtime"), f"runtime {_name(base)} has no container named "
                                                   "kserve-container", rule=NAME))
         return
-    rules = rules_for(base, ctx.settings.repeatable_flags)
+    rules = rules_for(base, ctx.settings.repeatable_flags, server_parser(unit, ctx, base)[0])
     meta = admitted(unit.isvc)["metadata"]
     if _deployment_duplicates(unit, ctx, args, rules, meta):
         return
     base_args = _base_args(base)
     result = _merge(unit, ctx, base, args, rules, meta, _MD_ARGS)
-    if result is None or result.args == base_args:
+    if result is None or _server_rejects(unit, ctx, base, result, rules, meta, _MD_ARGS):
+        return
+    if result.args == base_args:
         return
     if not base_args and not container.get("command"):
         ctx.add(unit.problem(_MD_ARGS, f"runtime {_name(base)} sets neither command nor args: these "
@@ -159,16 +177,112 @@ def _override_raw(unit: Unit, ctx: RenderContext) -> None:
     container = runtime_container(base)
     if container is None:
         return
-    rules = rules_for(base, ctx.settings.repeatable_flags)
+    rules = rules_for(base, ctx.settings.repeatable_flags, server_parser(unit, ctx, base)[0])
     if _list_duplicates(unit, ctx, args, rules, meta, _ISVC_ARGS):
         return
     base_args = _base_args(base)
     result = _merge(unit, ctx, base, args, rules, meta, _ISVC_ARGS)
-    if result is None or result.args == base_args + args:
+    if result is None or _server_rejects(unit, ctx, base, result, rules, meta, _ISVC_ARGS):
+        return
+    if result.args == base_args + args:
         return
     unit.base_runtime, unit.base_from = base, found_in
     del model["args"]
     _write(unit, ctx, base_args, result, rules, meta, _ISVC_ARGS)
+
+
+def _server_rejects(unit: Unit, ctx: RenderContext, base: dict, result: MergeResult, rules: FlagRules,
+                    meta: dict, where: tuple) -> bool:
+    """Check the input's flags against the server's own parser; True when one is an error.
+
+    A flag the server ignores or exits on (unknown, a spelling it does not declare, an ambiguous
+    abbreviation, a value on a flag that takes none, no value on one that needs it) is an error
+    naming the spelling it declares (a warning for a raw InferenceService, which is passed on as
+    written); an abbreviation it accepts is a warning. Flags listed in
+    ``kserve-cmp.io/unchecked-flags`` (runtime or model annotation) are not checked.
+    """
+    parser = rules.parser
+    if parser is None:
+        return False
+    skip = parsers.unchecked(base, unit.isvc)
+    if sh.find_launch(runtime_container(base) or {}) is not None:
+        # the multi-node transform moves these into the workerSpec: they never reach the server
+        skip = skip | _parallel_spellings(result.args)
+    failed = False
+    parsed = flags.parse_args(result.args, normalize_underscores=rules.normalize_underscores,
+                              repeatable=rules.repeatable, meta=meta, parser=parser)
+    previous: flags.Arg | None = None
+    for arg in parsed:
+        origin = result.origins[arg.index]
+        if origin.source == flags.OVERLAY:
+            name = arg.tokens[0].partition("=")[0]
+            message, level = _flag_problem(parser, arg, previous, name, meta, skip)
+            if message and unit.deployment is None:
+                level = "warning"   # a raw InferenceService is KServe text, passed on as written
+            if message:
+                failed = failed or level == "error"
+                ctx.add(unit.problem(where + ((origin.key,) if origin.key is not None else (origin.index,)),
+                                     message, rule=NAME, level=level))
+        previous = arg
+    return failed
+
+
+def _parallel_spellings(tokens: list[str]) -> frozenset[str]:
+    """Flag names among ``tokens`` that the multi-node transform reads as parallel sizes."""
+    from .multinode import PARALLEL_FLAGS  # noqa: PLC0415 (multinode runs after args; no cycle at import)
+
+    names = {t.partition("=")[0] for t in tokens if t.startswith("-")}
+    return frozenset(n for n in names if n in PARALLEL_FLAGS or n.lstrip("-").replace("_", "-") in PARALLEL_FLAGS)
+
+
+def _flag_problem(parser: ServerParser, arg: flags.Arg, previous: flags.Arg | None, name: str, meta: dict,
+                  skip: frozenset[str]) -> tuple[str | None, str]:
+    """(message, level) for one argument as the server's parser reads it; (None, "") when it is fine."""
+    if arg.key is None:
+        if previous is not None and not previous.tokens[0].partition("=")[1] and _kind(parser, previous, meta) in \
+                parsers.NO_VALUE_KINDS and _flag_name(previous) not in skip:
+            return (f"{_flag_name(previous)} takes no value for {parser.label}: {arg.tokens[0]!r} becomes a stray "
+                    "argument the server does not apply (a switch is on when present; drop the value)", "error")
+        return None, ""
+    if name in skip or not name.startswith("-"):
+        return None, ""
+    try:
+        found = parser.resolve(resolve(name, meta))
+    except PlaceholderError:
+        return None, ""
+    label = parser.label
+    outcome = ("ignores it silently (parse_known_args)" if parser.ignores_unknown
+               else "exits at start-up (unrecognized arguments)")
+    if found.how == "unknown":
+        hint = f": did you mean {found.candidates[0]}?" if found.candidates else ""
+        return f"{name}: {label} declares no such flag and {outcome}{hint}", "error"
+    if found.how == "ambiguous":
+        shown = ", ".join(found.candidates[:6]) + (", ..." if len(found.candidates) > 6 else "")
+        return (f"{name}: an ambiguous abbreviation for {label} ({shown}); argparse exits at start-up: "
+                "write the flag in full"), "error"
+    declared = found.declared
+    _, eq, value = arg.tokens[0].partition("=")
+    if declared.kind in parsers.NO_VALUE_KINDS and eq:
+        form = "--x / --no-x" if declared.kind == "bool" else "a switch"
+        return (f"{name}={value}: {found.option} takes no value for {label} ({form}); argparse exits at start-up "
+                f"(ignored explicit argument): write {found.option} alone, or leave it out"), "error"
+    if declared.kind == "value" and arg.value is None:
+        return f"{name}: {found.option} expects a value for {label}; argparse exits at start-up", "error"
+    if found.how == "abbreviation":
+        return f"{name} is argparse's abbreviation of {found.option} for {label}: write {found.option}", "warning"
+    return None, ""
+
+
+def _kind(parser: ServerParser, arg: flags.Arg, meta: dict) -> str | None:
+    try:
+        found = parser.resolve(resolve(_flag_name(arg), meta))
+    except PlaceholderError:
+        return None
+    return found.declared.kind if found.declared else None
+
+
+def _flag_name(arg: flags.Arg) -> str:
+    return arg.tokens[0].partition("=")[0]
 
 
 def _warn_untemplatable(unit: Unit, ctx: RenderContext, args: list[str], meta: dict) -> None:
@@ -213,7 +327,7 @@ def _merge(unit: Unit, ctx: RenderContext, base: dict, overlay: list[str] | dict
            meta: dict, where: tuple) -> MergeResult | None:
     """The merge, or None after reporting why it cannot be done."""
     try:
-        result = flags.merge_args(_base_args(base), overlay, normalize_underscores=rules.normalize_underscores,
+        result = flags.merge_args(_base_args(base), overlay, normalize_underscores=rules.normalize_underscores, parser=rules.parser,
                                   repeatable=rules.repeatable, meta=meta)
     except (FlagError, PlaceholderError) as exc:
         ctx.add(unit.problem(where, str(exc), rule=NAME))
@@ -272,7 +386,7 @@ def _deployment_duplicates(unit: Unit, ctx: RenderContext, args: list[str] | dic
     found = False
     for key in args:
         try:
-            parsed = flags.parse_args([_spelled(key)], normalize_underscores=rules.normalize_underscores,
+            parsed = flags.parse_args([_spelled(key)], normalize_underscores=rules.normalize_underscores, parser=rules.parser,
                                       repeatable=rules.repeatable, meta=meta)[0]
         except PlaceholderError as exc:
             ctx.add(unit.problem(_MD_ARGS + (key,), str(exc), rule=NAME))
@@ -294,7 +408,7 @@ def _list_duplicates(unit: Unit, ctx: RenderContext, args: list[str], rules: Fla
                      where: tuple) -> bool:
     """Report a flag set twice in one args list of the unit's input; True when one was."""
     try:
-        pairs = flags.find_duplicates(args, normalize_underscores=rules.normalize_underscores,
+        pairs = flags.find_duplicates(args, normalize_underscores=rules.normalize_underscores, parser=rules.parser,
                                       repeatable=rules.repeatable, meta=meta)
     except PlaceholderError as exc:
         ctx.add(unit.problem(where, str(exc), rule=NAME))
@@ -309,7 +423,7 @@ def _list_duplicates(unit: Unit, ctx: RenderContext, args: list[str], rules: Fla
 def _runtime_duplicates(unit: Unit, ctx: RenderContext, base: dict, result: MergeResult, rules: FlagRules,
                         meta: dict) -> bool:
     """Report a runtime flag set twice that survives the merge; True when one does."""
-    pairs = flags.find_duplicates(result.args, normalize_underscores=rules.normalize_underscores,
+    pairs = flags.find_duplicates(result.args, normalize_underscores=rules.normalize_underscores, parser=rules.parser,
                                   repeatable=rules.repeatable, meta=meta)
     runtime_pairs = [(a, b) for a, b in pairs if result.origins[a.index].source == flags.RUNTIME
                      and result.origins[b.index].source == flags.RUNTIME]

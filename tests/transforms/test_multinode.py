@@ -17,7 +17,7 @@ from cmp.source.yamlio import load_stream
 from helpers import run_with_fake_programs
 
 MULTINODE = "kserve-huggingfaceserver-multinode"
-HARD_ARGS = ['--chat-template={"a": 1}', '--x="a b"', "--stop", "*"]
+HARD_ARGS = ['--chat-template={"a": 1}', '--tokenizer="a b"', "--allowed-local-media-path", "*"]
 
 
 def model(multinode: str = "  multiNode: {tensorParallelSize: 2, pipelineParallelSize: 2}\n",
