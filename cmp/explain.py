@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from . import catalog
 from .derive import LABEL_BASE
 from .kserve import parsers, select, storage
+from .kserve.defaults import MULTINODE_SOURCE, multinode_env, runtime_defaults, set_env
+from .kserve.defaults import SOURCE as DEFAULTS_SOURCE
 from .kserve.merge import AssemblyError, assemble_predictor_container, kserve_container
 from .kserve.placeholders import PlaceholderError
 from .safetext import visible
@@ -32,6 +34,8 @@ from .unit import Unit
 FACT_ARGS = "predictor_args"
 FACT_SCALING = "scaling"
 FACT_MULTINODE = "multinode"
+#: The cluster's KServe version (``ClusterProfile.spec.kserve.version``), when one is given.
+FACT_KSERVE_VERSION = "kserve_version"
 MODEL_FORMAT_ANNOTATION = "modelFormat"
 RUNTIME = "runtime"
 OVERLAY = "overlay"
@@ -88,6 +92,7 @@ class ModelView:
     multinode: dict | None = None        # parallelism, nodes and GPUs per head/worker as KServe computes them
     storage_initializer: dict | None = None   # the init container KServe will inject, when it is pinned
     flags: str | None = None             # how the server's own parser was used to check the flags
+    kserve_defaults: list[str] = field(default_factory=list)   # what KServe's controller adds, with its source
 
 
 def explain(units: list[Unit], objects: list[dict]) -> list[ModelView]:
@@ -153,12 +158,20 @@ def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
     if runtime is None:
         view.note = "runtime not in the inputs or the catalog (installed on the cluster?): container unknown"
         return view
+    isvc, view.kserve_defaults = runtime_defaults(isvc, runtime)
     try:
-        view.container = assemble_predictor_container(runtime, isvc)
+        view.container = assemble_predictor_container(runtime, isvc, unit.facts.get(FACT_KSERVE_VERSION))
     except (AssemblyError, PlaceholderError) as exc:
         view.note = f"KServe cannot assemble the container: {exc}"
         return view
-    view.args, view.replaced = arg_sources(unit, runtime, view.container.get("args") or [])
+    multinode = unit.facts.get(FACT_MULTINODE)
+    if isinstance(multinode, Mapping):
+        pairs = multinode_env(isvc, multinode)
+        set_env(view.container, pairs)
+        view.kserve_defaults.append(f"env {', '.join(n for n, _ in pairs)} on the head  ({MULTINODE_SOURCE})")
+    args = view.container.get("args") or []
+    view.args, view.replaced = arg_sources(unit, runtime, args)
+    view.args += [ArgSource(a, RULE, f"KServe: {DEFAULTS_SOURCE}") for a in args[len(view.args):]]
     view.flags = flags_checked(runtime, isvc)
     return view
 
@@ -255,6 +268,9 @@ def _text_block(view: ModelView) -> str:
             lines.extend(_text_field(name, container[name]))
     if view.flags:
         lines.append(f"  flags: {view.flags}")
+    if view.kserve_defaults:
+        lines.append("  added by KServe's controller:")
+        lines.extend(f"    {line}" for line in view.kserve_defaults)
     if view.replaced:
         lines.append("  replaced runtime args:")
         lines.extend(f"    {r.arg}  ({r.source}; replaced by {r.by})" for r in view.replaced)
@@ -305,7 +321,8 @@ def _text_scaling(info: dict | None) -> list[str]:
         lines.append(f"    initial-scale: {_decision(info['initialScale'])}")
     for component, decided in sorted((info.get("components") or {}).items()):
         lines.append(f"    {component}:")
-        for key, label in (("start", "pods at start"), ("min", "min replicas"), ("max", "max replicas")):
+        for key, label in (("start", "pods at start"), ("min", "min replicas"), ("max", "max replicas"),
+                           ("metric", "HPA metric")):
             if key in decided:
                 lines.append(f"      {label}: {_decision(decided[key])}")
     return lines

@@ -129,3 +129,41 @@ def test_every_example_in_overlays_has_explain_goldens_in_both_formats():
     assert {"overlays/bert-transformer", "overlays/llama/prod", "overlays/llama-multinode"} <= apps
     missing = {(app, fmt) for app in apps for fmt in ("text", "json")} - _explain_goldens()
     assert missing == set()
+
+
+def _parsers_by_label() -> dict:
+    from cmp.kserve import parsers
+
+    found = {}
+    for release in parsers.releases():
+        for server in ("huggingfaceserver", "sklearnserver", "xgbserver", "lgbserver", "pmmlserver",
+                       "paddleserver", "predictiveserver", "autogluonserver"):
+            parser = parsers.kserve_parser(server, release)
+            if parser is not None:
+                found[parser.label] = parser
+    for version in ("0.15.1", "0.19.0", "0.20.0", "0.24.0"):
+        parser = parsers.vllm_parser(version)
+        if parser is not None:
+            found[parser.label] = parser
+    return found
+
+
+def test_every_example_in_overlays_passes_only_flags_its_server_declares():
+    """``cmp explain`` of each example: every flag of a checked server is one its parser declares, in full."""
+    labels = _parsers_by_label()
+    checked = 0
+    for app in sorted(_overlay_apps()):
+        result = run_cli(["explain", str(ROOT / app), "--output", "json"])
+        assert result.exit_code == 0, (app, result.stderr)
+        assert "declares no such flag" not in result.stderr and "abbreviation" not in result.stderr
+        for model in json.loads(result.stdout)["models"]:
+            text = model.get("flags") or ""
+            if not text.startswith("checked against "):
+                continue
+            parser = labels[text.removeprefix("checked against ").split(": ")[0]]
+            for token in (model.get("container") or {}).get("args") or []:
+                if token.startswith("--"):
+                    how = parser.resolve(token.partition("=")[0]).how
+                    assert how in ("exact", "normalized"), (app, model["name"], token, how)
+            checked += 1
+    assert checked >= 5

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cmp.kserve.flags import server_type
-from cmp.kserve.image import update_image_tag
+from cmp.kserve.image import kserve_server_type, update_image_tag
 from cmp.kserve.placeholders import resolve
 from cmp.kserve.smp import Keyed, omit_empty, strategic_merge
 
@@ -132,8 +131,8 @@ def merge_pod_spec(runtime_spec: Mapping, predictor: Mapping) -> dict:
     return strategic_merge(base, patch, POD_SCHEMA)
 
 
-def assemble_predictor_container(runtime: Mapping, isvc: Mapping) -> dict:
-    """The ``kserve-container`` KServe will run for ``isvc`` on ``runtime``."""
+def assemble_predictor_container(runtime: Mapping, isvc: Mapping, release: str | None = None) -> dict:
+    """The ``kserve-container`` KServe will run for ``isvc`` on ``runtime`` (on KServe ``release``, default newest)."""
     model = ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}
     meta = isvc.get("metadata") or {}
     merged = merge_runtime_container(kserve_container(runtime), model)
@@ -142,8 +141,10 @@ def assemble_predictor_container(runtime: Mapping, isvc: Mapping) -> dict:
         container["image"] = update_image_tag(
             container["image"],
             runtime_version=model.get("runtimeVersion"),
-            server_type=server_type(runtime),
+            server_type=kserve_server_type(runtime),
             resources=container.get("resources"),
+            runtime_name=(runtime.get("metadata") or {}).get("name"),
+            release=release,
         )
     container["env"] = _set_env(container.get("env") or [], ISVC_NAME_ENV, meta.get("name", ""))
     return container

@@ -114,10 +114,17 @@ def _protocol_rank(runtime: Mapping) -> int:
 
 
 def _priority_rank(runtime: Mapping, format_name: str | None) -> tuple[int, int]:
-    """Sort key for the priority of ``format_name``: higher priority first, unset last."""
+    """Sort key for the priority of ``format_name``: higher priority first, unset last.
+
+    The priority is the one of the FIRST ``supportedModelFormats`` entry with that name, even when
+    it has none and a later entry does (``ServingRuntimeSpec.GetPriority``,
+    ``pkg/apis/serving/v1alpha1/servingruntime_types.go``, used by ``sortSupportedRuntimeByPriority``
+    in ``pkg/apis/serving/v1beta1/predictor_model.go``, v0.17.1 to v0.20.0).
+    """
     for fmt in (runtime.get("spec") or {}).get("supportedModelFormats") or []:
-        if fmt.get("name") == format_name and fmt.get("priority") is not None:
-            return (0, -int(fmt["priority"]))
+        if isinstance(fmt, Mapping) and fmt.get("name") == format_name:
+            priority = fmt.get("priority")
+            return (1, 0) if priority is None else (0, -int(priority))
     return (1, 0)
 
 

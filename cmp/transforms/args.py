@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import auto_select, lookup_runtime
-from ..explain import FACT_ARGS, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
+from ..explain import FACT_ARGS, FACT_KSERVE_VERSION, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
 from ..kserve import flags, parsers
 from ..kserve import script as sh
 from ..kserve.parsers import ServerParser
@@ -62,6 +62,9 @@ _ISVC_ARGS = ("spec", "predictor", "model", "args")
 
 def apply(unit: Unit, ctx: RenderContext) -> None:
     """Merge the unit's args into its runtime's (or leave them to KServe when asked to)."""
+    version = getattr(ctx.profile, "kserve_version", None)
+    if isinstance(version, str):
+        unit.facts[FACT_KSERVE_VERSION] = version   # explain rewrites images as that release does
     mode = merge_mode(unit, ctx)
     if mode is None:
         return

@@ -496,8 +496,64 @@ def _standard_component(run: _Run, c: Component, chosen: dict) -> dict | None:
         ceiling = Decision(low.value, "no autoscaler: the Deployment keeps minReplicas pods", decided_by)
     else:
         ceiling = Decision(high.value, f"the {cls} autoscaler scales up to maxReplicas", high.input)
-    return {"start": Decision(low.value, "the Deployment starts with minReplicas pods", low.input).as_dict(),
-            "min": low.as_dict(), "max": ceiling.as_dict()}
+    facts = {"start": Decision(low.value, "the Deployment starts with minReplicas pods", low.input).as_dict(),
+             "min": low.as_dict(), "max": ceiling.as_dict()}
+    if cls == "hpa":
+        facts["metric"] = _hpa_metric(run, c).as_dict()
+    return facts
+
+
+#: KServe's default CPU target (``DefaultCPUUtilization``, ``pkg/constants/constants.go``, v0.20.0).
+DEFAULT_CPU_UTILIZATION = 80
+_HPA_SOURCE = "KServe's HPA reconciler (getHPAMetrics, pkg/controller/v1beta1/inferenceservice/reconcilers/hpa/)"
+
+
+def _hpa_metric(run: _Run, c: Component) -> Decision:
+    """The metric of the HorizontalPodAutoscaler KServe creates in Standard mode.
+
+    ``autoScaling.metrics`` (resource metrics only; cpu without a target gets 80%), else
+    ``scaleMetric`` (default cpu) with ``scaleTarget`` (cpu default 80%). ``scaleMetric: memory``
+    without ``scaleTarget`` gets no metric at all, and an HPA without metrics scales on
+    Kubernetes' default, 80% average CPU utilization: a warning.
+    """
+    metrics = (c.spec.get("autoScaling") or {}).get("metrics") if isinstance(c.spec.get("autoScaling"), dict) else None
+    if isinstance(metrics, list) and metrics:
+        parts = [_resource_metric_text(m.get("resource")) for m in metrics
+                 if isinstance(m, dict) and isinstance(m.get("resource"), dict)]
+        parts = [p for p in parts if p]
+        if parts:
+            return Decision(", ".join(parts), "autoScaling.metrics (resource metrics)", _HPA_SOURCE)
+        return Decision("cpu 80% average utilization", "autoScaling.metrics has no resource metric: the HPA has "
+                        "none and Kubernetes scales on its default", _HPA_SOURCE)
+    metric = c.spec.get("scaleMetric") or "cpu"
+    target = c.spec.get("scaleTarget")
+    if metric == "cpu":
+        value = target if isinstance(target, int) else DEFAULT_CPU_UTILIZATION
+        rule = "scaleTarget" if isinstance(target, int) else "scaleTarget unset: KServe's default 80"
+        return Decision(f"cpu {value}% average utilization", rule, _HPA_SOURCE)
+    if metric == "memory" and isinstance(target, int):
+        return Decision(f"memory {target}% average utilization", "scaleMetric memory, scaleTarget", _HPA_SOURCE)
+    path = run.source(c.path + ("scaleMetric",))
+    if metric == "memory":
+        run.problem(path, "scaleMetric memory without scaleTarget: KServe creates the HPA with no metric, so "
+                          "Kubernetes scales on its default, 80% average CPU utilization; set scaleTarget "
+                          "(a memory utilization percentage)", level="warning")
+    return Decision(f"cpu {DEFAULT_CPU_UTILIZATION}% average utilization (Kubernetes' default)",
+                    f"scaleMetric {metric} without a metric KServe writes into the HPA", _HPA_SOURCE)
+
+
+def _resource_metric_text(resource: dict) -> str | None:
+    name, target = resource.get("name"), resource.get("target") or {}
+    if name == "cpu":
+        value = target.get("averageUtilization") or DEFAULT_CPU_UTILIZATION
+        return f"cpu {value}% average utilization"
+    if name == "memory":
+        if target.get("type") == "Utilization":
+            return f"memory {target.get('averageUtilization')}% average utilization"
+        if target.get("type") == "AverageValue":
+            return f"memory {target.get('averageValue')} average value"
+        return "memory (no target type: the HPA rejects it)"
+    return None
 
 
 def _standard_class(run: _Run, c: Component) -> tuple[str | None, tuple | None]:

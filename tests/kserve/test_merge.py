@@ -8,7 +8,7 @@ import pytest
 
 from cmp.catalog import catalog_names, load_catalog
 from cmp.kserve.flags import find_duplicates, flag_rules_for
-from cmp.kserve.image import gpu_enabled, update_image_tag
+from cmp.kserve.image import gpu_enabled, kserve_server_type, update_image_tag
 from cmp.kserve.merge import (
     AssemblyError,
     assemble_predictor_container,
@@ -318,6 +318,35 @@ def test_gpu_in_requests_only_is_not_detected():
 def test_update_image_tag(image, version, server, gpu, expected):
     resources = {"limits": {"nvidia.com/gpu": "1"}} if gpu else {}
     assert update_image_tag(image, runtime_version=version, server_type=server, resources=resources) == expected
+
+
+def test_server_type_is_the_annotation_else_an_official_name():
+    # GetServerTypeFromRuntimeName (pkg/constants/constants.go, v0.20.0) knows official names only
+    assert kserve_server_type({"metadata": {"name": "kserve-huggingfaceserver"}}) == "huggingfaceserver"
+    assert kserve_server_type({"metadata": {"name": "kserve-huggingfaceserver-multinode"}}) == ""
+    assert kserve_server_type({"metadata": {"name": "my-hf", "annotations": {
+        "serving.kserve.io/server-type": "huggingfaceserver"}}}) == "huggingfaceserver"
+
+
+def test_vllm_image_without_a_tag_is_left_alone():
+    assert update_image_tag("vllm/vllm-openai", runtime_version=None, server_type="vllmserver",
+                            resources={}) == "vllm/vllm-openai"
+
+
+@pytest.mark.parametrize(("release", "name", "expected"), [
+    ("v0.20.0", "llama-kserve-huggingfaceserver", "kserve/huggingfaceserver:v0.20.0-gpu"),   # by annotation
+    ("v0.19.0", "llama-kserve-huggingfaceserver", "kserve/huggingfaceserver:v0.20.0"),       # by name only
+    ("v0.19.0", "kserve-huggingfaceserver", "kserve/huggingfaceserver:v0.20.0-gpu"),
+])
+def test_gpu_tag_before_v0_20_keys_on_the_runtime_name(release, name, expected):
+    assert update_image_tag("kserve/huggingfaceserver:v0.20.0", runtime_version=None, server_type="huggingfaceserver",
+                            resources={"limits": {"nvidia.com/gpu": "1"}}, runtime_name=name,
+                            release=release) == expected
+
+
+def test_no_cpu_repository_before_v0_20():
+    assert update_image_tag("vllm/vllm-openai:v1", runtime_version=None, server_type="vllmserver", resources={},
+                            runtime_name="kserve-vllmserver", release="v0.18.1") == "vllm/vllm-openai:v1"
 
 
 @pytest.mark.parametrize("name", catalog_names())

@@ -108,6 +108,18 @@ def test_priority_is_looked_up_for_the_requested_format():
     assert picked(isvc("xgboost"), runtimes) == "a"
 
 
+def test_priority_is_the_first_entry_of_the_format_even_unset():
+    # KServe's GetPriority returns the first entry with the format's name (its priority may be unset);
+    # a later entry of the same name (another version) is never read.
+    runtimes = [
+        runtime("a-first-unset", [fmt("sklearn", "1"), fmt("sklearn", "2", priority=9)]),
+        runtime("b-low", [fmt("sklearn", "2", priority=1)]),
+    ]
+    assert picked(isvc("sklearn", "2"), runtimes) == "b-low"
+    runtimes[0]["spec"]["supportedModelFormats"].reverse()    # now the first entry has priority 9
+    assert picked(isvc("sklearn", "2"), runtimes) == "a-first-unset"
+
+
 def test_tie_break_protocol_then_newest_then_name():
     v2 = runtime("a-v2", [fmt("sklearn")], protocolVersions=["v2", "v1"], created="2024-01-01T00:00:00Z")
     grpc = runtime("b-grpc", [fmt("sklearn")], protocolVersions=["grpc-v2", "v1"], created="2025-01-01T00:00:00Z")

@@ -572,3 +572,28 @@ def test_a_patched_mode_is_attributed_to_the_patch() -> None:
     isvc = result.objects[0]
     assert isvc["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Standard"}
     assert result.units[0].facts["scaling"]["mode"]["input"] == "model.yaml:16"
+
+
+HPA_MODEL = """apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: iris, namespace: ml}
+spec:
+  runtime: kserve-sklearnserver
+  deploymentMode: Standard
+  model: {format: sklearn, storageUri: gs://b/m}
+  scaling: {minReplicas: 1, maxReplicas: 3%s}
+"""
+
+
+@pytest.mark.parametrize(("scaling", "metric", "warned"), [
+    ("", "cpu 80% average utilization", False),
+    (", scaleMetric: cpu, scaleTarget: 60", "cpu 60% average utilization", False),
+    (", scaleMetric: memory, scaleTarget: 70", "memory 70% average utilization", False),
+    (", scaleMetric: memory", "cpu 80% average utilization (Kubernetes' default)", True),
+])
+def test_standard_mode_hpa_metric_is_the_one_kserve_creates(scaling: str, metric: str, warned: bool) -> None:
+    result = render_text(HPA_MODEL % scaling)
+    facts = result.units[0].facts["scaling"]["components"]["predictor"]
+    assert facts["metric"]["value"] == metric
+    warnings = [w.message for w in result.warnings if "scaleTarget" in w.message]
+    assert bool(warnings) is warned
