@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cmp.explain import admitted, explain_unit, find_runtime
+from cmp.kserve import parsers
 from cmp.kserve.flags import find_duplicates
 from cmp.kserve.merge import assemble_predictor_container
 from cmp.pipeline import render
@@ -54,10 +55,14 @@ def _id(path: Path) -> str:
 
 
 def _duplicates(runtime: dict, container: dict) -> list[tuple]:
-    """Non-repeatable flags set twice in an assembled container's args, as token pairs."""
-    rules = rules_for(runtime, "")
+    """Non-repeatable flags set twice in an assembled container's args, as token pairs.
+
+    Keyed as the server sees them (one key per dest) when its parser is in the catalog.
+    """
+    parser, _ = parsers.parser_for(_base_of(runtime), None)
+    rules = rules_for(runtime, "", parser)
     pairs = find_duplicates(container.get("args") or [], normalize_underscores=rules.normalize_underscores,
-                            repeatable=rules.repeatable)
+                            repeatable=rules.repeatable, parser=rules.parser)
     return [(a.tokens, b.tokens) for a, b in pairs]
 
 
@@ -87,6 +92,40 @@ def test_corpus_file_renders_without_duplicate_flags(path: Path, tmp_path: Path)
         if view.container is not None:
             runtime, _ = find_runtime(admitted(unit.isvc), result.objects)
             assert _duplicates(runtime, view.container) == [], unit.name
+            assert _ignored_not_from_input(unit, runtime, view.container, result.warnings) == [], unit.name
+
+
+def _ignored_not_from_input(unit, runtime: dict, container: dict, warnings: list) -> list[str]:
+    """Flags of the assembled container the server ignores or rejects that kserve-cmp added or did not report.
+
+    A published manifest may pass a flag its server ignores (KServe's docs do: ``--return_logits``,
+    ``--gpu_memory_utilization``); kserve-cmp must not add one, and must warn about each it passes on.
+    """
+    version = _model_of(unit.source.obj).get("runtimeVersion")
+    parser, _ = parsers.parser_for(_base_of(runtime), None, version if isinstance(version, str) else None)
+    if parser is None:
+        return []
+    written = [t.partition("=")[0] for t in _model_of(unit.source.obj).get("args") or [] if isinstance(t, str)]
+    bad = []
+    for token in container.get("args") or []:
+        name = token.partition("=")[0]
+        if not name.startswith("--") or parser.resolve(name).declared is not None:
+            continue
+        reported = any(w.message.startswith(f"{name}: ") for w in warnings)
+        if name not in written or not reported:
+            bad.append(token)
+    return bad
+
+
+def _model_of(obj: dict) -> dict:
+    model = ((obj.get("spec") or {}).get("predictor") or {}).get("model")
+    return model if isinstance(model, dict) else {}
+
+
+def _base_of(runtime: dict) -> dict:
+    """A derived runtime stands for its base (the label kserve-cmp writes)."""
+    base = ((runtime.get("metadata") or {}).get("labels") or {}).get("kserve-cmp.io/base-runtime")
+    return {**runtime, "metadata": {**runtime["metadata"], "name": base}} if base else runtime
 
 
 @pytest.mark.skipif(not FILES, reason="corpus not present")

@@ -324,15 +324,16 @@ def _declared_arg(tokens: list[str], index: int, meta: dict | None, parser: Serv
         return None
     key = found.declared.dest.replace("_", "-")
     negated = parser.negated(found.option or raw)
+    appends = found.declared.kind == "append"
     if eq or found.declared.kind in ("switch", "bool"):
-        return Arg(key, (token,), value if eq else None, negated, index)
+        return Arg(key, (token,), value if eq else None, negated, index, appends)
     taken = 0
     limit = len(tokens) if found.declared.kind == "multi" else index + 2
     while index + 1 + taken < min(limit, len(tokens)) and is_value_token(tokens[index + 1 + taken]):
         taken += 1
     values = tokens[index + 1:index + 1 + taken]
     return Arg(key, tuple(tokens[index:index + 1 + taken]), values[-1] if values else None, negated, index,
-               found.declared.kind == "append")
+               appends)
 
 
 def _appends(parser: ServerParser | None, key: str) -> bool:

@@ -13,6 +13,11 @@ written flag name, as Python's argparse does:
   two or more candidates make argparse exit with "ambiguous option";
 * anything else is unknown: ``parse_known_args`` drops it silently, ``parse_args`` exits.
 
+huggingfaceserver parses twice: first with KServe's and its own flags only (to pick the backend),
+then with vLLM's added. A prefix of two or more flags of the first parse makes argparse exit there
+(``--model`` matches ``--model_name``, ``--model_dir``, ...), even when the second parse would
+match it exactly (``ambiguous-early``).
+
 Flags the server declares under one dest (``--max_model_len`` and ``--max-model-len`` in
 huggingfaceserver) are one flag: :meth:`ServerParser.key` is the dest.
 """
@@ -86,6 +91,9 @@ class ServerParser:
     abbrev: bool
     underscores: bool
     options: Mapping[str, Declared]
+    #: Option strings of a first parse made before the rest are added (huggingfaceserver parses its
+    #: own and KServe's flags once to pick the backend, then adds vLLM's): empty when there is none.
+    early: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
@@ -100,6 +108,10 @@ class ServerParser:
 
     def resolve(self, name: str) -> Resolution:
         """What the server makes of the flag ``name`` (without ``=value``)."""
+        if self.abbrev and self.early and name.startswith("--") and name not in self.early:
+            first = sorted(o for o in self.early if o.startswith(name))
+            if len(first) > 1:   # argparse exits in the first parse, whatever the second would do
+                return Resolution("ambiguous-early", None, None, tuple(first))
         if name in self.options:
             return Resolution("exact", self.options[name], name)
         written = name
@@ -179,9 +191,11 @@ def kserve_parser(server: str, release: str) -> ServerParser | None:
         return None
     pin = _data()["kserve"][release]["vllm"] if entry.get("includes_vllm") else None
     flags = [_declared(f) for f in entry["flags"]]
+    early = frozenset(o for f in entry["flags"] if "backend" not in f for o in f["options"]) if pin else frozenset()
     if pin:
         flags += [_declared(f) for f in _data()["vllm"][pin]["flags"]]
-    return ServerParser(server, release, pin, entry["parse"], entry["abbrev"], entry["underscores"], _options(flags))
+    return ServerParser(server, release, pin, entry["parse"], entry["abbrev"], entry["underscores"], _options(flags),
+                        early)
 
 
 @cache

@@ -101,8 +101,8 @@ def rules_for(runtime: dict, repeatable_setting: str, parser: ServerParser | Non
         if flag and scope in ("", name):
             extra.append(flag)
     base = flags.flag_rules_for(runtime)
-    if parser is not None:
-        base = FlagRules(base.normalize_underscores, base.repeatable, parser)
+    if parser is not None:   # the parser says which flags repeat (action="append"); the lists below only add
+        base = FlagRules(base.normalize_underscores, frozenset(), parser)
     return base.with_repeatable(extra)
 
 
@@ -259,6 +259,10 @@ def _flag_problem(parser: ServerParser, arg: flags.Arg, previous: flags.Arg | No
     if found.how == "unknown":
         hint = f": did you mean {found.candidates[0]}?" if found.candidates else ""
         return f"{name}: {label} declares no such flag and {outcome}{hint}", "error"
+    if found.how == "ambiguous-early":
+        shown = ", ".join(found.candidates[:6]) + (", ..." if len(found.candidates) > 6 else "")
+        return (f"{name}: {label} parses its own flags first, without vLLM's, and there {name} is an ambiguous "
+                f"abbreviation ({shown}): argparse exits at start-up"), "error"
     if found.how == "ambiguous":
         shown = ", ".join(found.candidates[:6]) + (", ..." if len(found.candidates) > 6 else "")
         return (f"{name}: an ambiguous abbreviation for {label} ({shown}); argparse exits at start-up: "
@@ -418,9 +422,24 @@ def _list_duplicates(unit: Unit, ctx: RenderContext, args: list[str], rules: Fla
         return True
     for first, later in pairs:
         ctx.add(unit.problem(where + (later.index,), _twice(where, (_flag(first), unit.where(where + (first.index,))),
-                                                            (_flag(later), unit.where(where + (later.index,)))),
+                                                            (_flag(later), unit.where(where + (later.index,))),
+                                                            _several_values_hint(rules.parser, _flag(later), meta)),
                              rule=NAME))
     return bool(pairs)
+
+
+def _several_values_hint(parser: ServerParser | None, name: str, meta: dict) -> str:
+    """For a flag the server declares with ``nargs`` (several values after one flag): how to write it."""
+    if parser is None:
+        return ""
+    try:
+        found = parser.resolve(resolve(name, meta))
+    except PlaceholderError:
+        return ""
+    if found.declared is None or found.declared.kind != "multi":
+        return ""
+    return (f"; {parser.label} keeps only the last {found.option}: give all its values after one "
+            f"{found.option} (as separate list items)")
 
 
 def _runtime_duplicates(unit: Unit, ctx: RenderContext, base: dict, result: MergeResult, rules: FlagRules,
@@ -531,10 +550,10 @@ def _kserve_container(runtime: dict) -> tuple[int, dict]:
     raise ValueError(f"runtime {_name(runtime)} has no kserve-container")  # callers checked
 
 
-def _twice(where: tuple, first: tuple[str, str], later: tuple[str, str]) -> str:
+def _twice(where: tuple, first: tuple[str, str], later: tuple[str, str], hint: str = "") -> str:
     """The duplicate-flag message: both spellings, both places (``file:line``)."""
     return (f"flag set twice in {format_path(where)}: {first[0]} at {first[1]} and {later[0]} at {later[1]} "
-            "(one value per flag; list it in the repeatable-flags setting if the program accepts repeats)")
+            f"(one value per flag{hint}; list it in the repeatable-flags setting if the program accepts repeats)")
 
 
 def _spelled(key: object) -> str:

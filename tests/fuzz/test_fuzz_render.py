@@ -48,6 +48,8 @@ def model_deployments(draw) -> dict:
     runtime, fmt = draw(st.sampled_from(RUNTIMES))
     flag_pool = flag_names if fmt not in ("huggingface", "vLLM") else st.one_of(flag_names, st.sampled_from(LLM_FLAGS))
     flags = draw(st.dictionaries(flag_pool, flag_values, max_size=5))
+    # the LLM flags take a value in the servers' parsers (a bare one makes argparse exit)
+    flags = {k: (draw(st.integers(1, 100_000)) if v is True and k in LLM_FLAGS else v) for k, v in flags.items()}
     as_list = draw(st.booleans())
     args = [_token(k, v) for k, v in flags.items()] if as_list else flags
     cpu = draw(st.integers(1, 4000))
@@ -69,6 +71,9 @@ def model_deployments(draw) -> dict:
     if mode:
         spec["deploymentMode"] = mode
     meta = {"name": draw(names)}
+    invented = sorted(k for k in flags if k.startswith("--x-"))
+    if invented:   # flags no server declares: opted out of the check against the server's parser
+        meta["annotations"] = {"kserve-cmp.io/unchecked-flags": ",".join(invented)}
     if draw(st.booleans()):
         meta["namespace"] = draw(names)
     return {"apiVersion": "kserve-cmp.io/v1alpha1", "kind": "ModelDeployment", "metadata": meta, "spec": spec}

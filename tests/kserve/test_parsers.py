@@ -62,3 +62,12 @@ def test_runtimes_without_a_parser_are_not_checked() -> None:
 def test_unchecked_annotation() -> None:
     model = {"metadata": {"annotations": {parsers.UNCHECKED_ANNOTATION: "--x, stop"}}}
     assert parsers.unchecked(None, model) == frozenset({"--x", "--stop"})
+
+
+def test_huggingfaceserver_first_parse_ambiguity_exits_even_for_a_vllm_flag():
+    # --model is exact in the second parse (vLLM), but the first parse, without vLLM's flags, sees
+    # --model_name, --model_dir, --model_id, --model_revision: argparse exits there.
+    found = _hf().resolve("--model")
+    assert found.how == "ambiguous-early" and "--model_dir" in found.candidates
+    assert _hf().resolve("--max-model-len").how == "exact"
+    assert parsers.vllm_parser("0.24.0").resolve("--model").how == "exact"

@@ -67,6 +67,10 @@ def _write_sides(root: Path) -> None:
                          f"  model:\n    format: sklearn\n    storageUri: {_quoted('gs://bucket/' + HOSTILE[0])}\n"
                          f"    args:\n      - {_quoted('--workers=' + HOSTILE[0])}\n{args}    env:\n{env}")
     data = "".join(f"  k{i}: {_quoted(value)}\n" for i, value in enumerate(HOSTILE))
+    invented = ",".join(f"--h{i}" for i in range(len(HOSTILE)))   # no server declares them: not checked
+    base, head = (m.replace("metadata: {name: iris, namespace: models}\n",
+                            "metadata:\n  name: iris\n  namespace: models\n"
+                            f"  annotations: {{kserve-cmp.io/unchecked-flags: '{invented}'}}\n") for m in (base, head))
     for side, model, cm in (("base", base, configmap + "  k0: plain\n"), ("head", head, configmap + data)):
         (root / side / "app").mkdir(parents=True)
         (root / side / "app" / "model.yaml").write_text(model + cm, encoding="utf-8")

@@ -52,9 +52,12 @@ def test_numeric_parameters(scratch, name: str) -> None:
 def test_values_in_the_model_are_kept_literally(scratch) -> None:
     env = "".join(f"      V{i}: {json.dumps(payload)}\n" for i, payload in enumerate(PAYLOADS))
     args = "".join(f"      - {json.dumps(f'--arg{i}={payload}')}\n" for i, payload in enumerate(PAYLOADS))
+    invented = ",".join(f"--arg{i}" for i in range(len(PAYLOADS)))   # no server declares them: not checked
     scratch.write("repo/app/model.yaml", scratch.model.replace(
         '  model: {format: sklearn, storageUri: "gs://bucket/iris"}\n',
-        f"  model:\n    format: sklearn\n    storageUri: gs://bucket/iris\n    env:\n{env}    args:\n{args}"))
+        f"  model:\n    format: sklearn\n    storageUri: gs://bucket/iris\n    env:\n{env}    args:\n{args}").replace(
+        "metadata: {name: iris, namespace: models}\n",
+        f"metadata:\n  name: iris\n  namespace: models\n  annotations: {{kserve-cmp.io/unchecked-flags: '{invented}'}}\n"))
     outcome = scratch.render("app")
     assert outcome.code == 0, outcome.stderr
     objects = [d.obj for d in load_stream(outcome.stdout)]
