@@ -34,8 +34,6 @@ from .unit import Unit
 FACT_ARGS = "predictor_args"
 FACT_SCALING = "scaling"
 FACT_MULTINODE = "multinode"
-#: The cluster's KServe version (``ClusterProfile.spec.kserve.version``), when one is given.
-FACT_KSERVE_VERSION = "kserve_version"
 MODEL_FORMAT_ANNOTATION = "modelFormat"
 RUNTIME = "runtime"
 OVERLAY = "overlay"
@@ -160,7 +158,7 @@ def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
         return view
     isvc, view.kserve_defaults = runtime_defaults(isvc, runtime)
     try:
-        view.container = assemble_predictor_container(runtime, isvc, unit.facts.get(FACT_KSERVE_VERSION))
+        view.container = assemble_predictor_container(runtime, isvc, unit.kserve.tag)
     except (AssemblyError, PlaceholderError) as exc:
         view.note = f"KServe cannot assemble the container: {exc}"
         return view
@@ -172,17 +170,17 @@ def _container_view(unit: Unit, objects: list[dict]) -> ModelView:
     args = view.container.get("args") or []
     view.args, view.replaced = arg_sources(unit, runtime, args)
     view.args += [ArgSource(a, RULE, f"KServe: {DEFAULTS_SOURCE}") for a in args[len(view.args):]]
-    view.flags = flags_checked(runtime, isvc)
+    view.flags = flags_checked(runtime, isvc, unit.kserve.tag)
     return view
 
 
-def flags_checked(runtime: Mapping, isvc: Mapping) -> str:
+def flags_checked(runtime: Mapping, isvc: Mapping, release: str | None = None) -> str:
     """Which parser the flags were checked against, or why they were not (``cmp.kserve.parsers``)."""
     labels = (runtime.get("metadata") or {}).get("labels") or {}
     base = labels.get(LABEL_BASE)
     subject = {**runtime, "metadata": {**(runtime.get("metadata") or {}), "name": base}} if base else runtime
     version = _model(isvc).get("runtimeVersion")
-    parser, why = parsers.parser_for(subject, None, version if isinstance(version, str) else None)
+    parser, why = parsers.parser_for(subject, release, version if isinstance(version, str) else None)
     if parser is None:
         return f"not checked ({why})"
     unknown = "ignored" if parser.ignores_unknown else "an error at start-up"

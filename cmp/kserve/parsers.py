@@ -32,9 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from cmp import catalog
+
 FLAGS_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "catalog", "flags.json")
-#: The release whose parsers are used when nothing selects another (the newest shipped).
-DEFAULT_RELEASE = "v0.20.0"
 #: Runtime or model annotation: flags (comma-separated) kserve-cmp must not check.
 UNCHECKED_ANNOTATION = "kserve-cmp.io/unchecked-flags"
 VLLM_SERVER = "vllmserver"
@@ -212,7 +212,7 @@ def vllm_parser(version: str) -> ServerParser | None:
 def release_for(version: str | None) -> str | None:
     """The shipped release with the same major.minor as a cluster's KServe version (default: newest)."""
     if not version:
-        return DEFAULT_RELEASE
+        return catalog.default_tag()
     wanted = _version(version)[:2]
     same = [r for r in releases() if _version(r)[:2] == wanted]
     return same[-1] if same else None

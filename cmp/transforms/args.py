@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import auto_select, lookup_runtime
-from ..explain import FACT_ARGS, FACT_KSERVE_VERSION, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
+from ..explain import FACT_ARGS, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
 from ..kserve import flags, parsers
 from ..kserve import script as sh
 from ..kserve.parsers import ServerParser
@@ -62,9 +62,6 @@ _ISVC_ARGS = ("spec", "predictor", "model", "args")
 
 def apply(unit: Unit, ctx: RenderContext) -> None:
     """Merge the unit's args into its runtime's (or leave them to KServe when asked to)."""
-    version = getattr(ctx.profile, "kserve_version", None)
-    if isinstance(version, str):
-        unit.facts[FACT_KSERVE_VERSION] = version   # explain rewrites images as that release does
     mode = merge_mode(unit, ctx)
     if mode is None:
         return
@@ -109,9 +106,7 @@ def rules_for(runtime: dict, repeatable_setting: str, parser: ServerParser | Non
 def server_parser(unit: Unit, ctx: RenderContext, runtime: dict) -> tuple[ServerParser | None, str]:
     """The exact parser of the server ``runtime`` runs for this unit (see :func:`parsers.parser_for`)."""
     version = (_raw_model(unit.isvc).get("runtimeVersion") or None)
-    cluster = getattr(ctx.profile, "kserve_version", None)
-    return parsers.parser_for(runtime, cluster if isinstance(cluster, str) else None,
-                              version if isinstance(version, str) else None)
+    return parsers.parser_for(runtime, ctx.release.tag, version if isinstance(version, str) else None)
 
 
 def overlay_tokens(args: list[str] | dict) -> list[str]:

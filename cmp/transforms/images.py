@@ -23,8 +23,8 @@ ORDER = 970   # after spec.patches (900) and scaling (950): the resources are fi
 def apply(unit: Unit, ctx: RenderContext) -> None:
     """Pin the GPU tag into a derived runtime when the cluster's KServe would not rewrite it."""
     runtime, base = unit.runtime, unit.base_runtime
-    version = getattr(ctx.profile, "kserve_version", None)
-    if runtime is None or base is None or not isinstance(version, str) or annotation_aware(version):
+    version = ctx.release.tag
+    if runtime is None or base is None or annotation_aware(version):
         return
     model = unit.predictor.get("model") or {}
     container = runtime_container(runtime)

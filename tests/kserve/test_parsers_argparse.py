@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cmp import catalog
 from cmp.kserve import parsers
 from helpers import SHARED
 
@@ -178,7 +179,7 @@ def test_matching_agrees_with_argparse_for_huggingfaceserver(release: str) -> No
 
 @pytest.mark.parametrize("server", ["sklearnserver", "lgbserver"])
 def test_matching_agrees_with_argparse_for_kserve_servers(server: str) -> None:
-    parser = parsers.kserve_parser(server, parsers.DEFAULT_RELEASE)
+    parser = parsers.kserve_parser(server, catalog.default_tag())
     real = _argparse_from(parser, set(parser.options))
     differ = [(t, _argparse_outcome(real, t), _ours(parser, t)) for t in _tokens(parser)
               if _argparse_outcome(real, t) != _ours(parser, t)]
