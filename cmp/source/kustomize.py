@@ -4,7 +4,9 @@ The app directory is built through a small wrapper kustomization in a private te
 adds ``buildMetadata: [originAnnotations, transformerAnnotations]``: every object then says which
 file it came from and which kustomizations patched it, so problems can name ``file:line`` even
 after overlays patched it (``cmp.source.origins``). Both annotations are removed again before
-anything is emitted. No exec/KRM plugins (``--enable-alpha-plugins`` is never
+anything is emitted. The wrapper also adds our name-reference rules (``namereference.yaml``,
+``configurations:``) so generated Secret/ConfigMap names reach ModelDeployment and KServe fields.
+No exec/KRM plugins (``--enable-alpha-plugins`` is never
 passed), no Helm (``--enable-helm`` never passed) and kustomize's default load restrictor;
 ``cmp.source.confine`` checks the kustomization tree before kustomize runs.
 
@@ -35,6 +37,9 @@ from .yamlio import Doc, load_stream
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
+#: Our name-reference rules (kustomize's ``configurations:`` format) for ModelDeployment and the
+#: KServe kinds, so generated names reach their fields (``scripts/gen_namereference.py``).
+NAME_REFERENCES = "namereference.yaml"
 
 
 def kustomization_file(directory: str) -> str | None:
@@ -236,7 +241,8 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
             with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
                 relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
                 handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, "
-                             "transformerAnnotations]\n")
+                             f"transformerAnnotations]\nconfigurations: [{NAME_REFERENCES}]\n")
+            shutil.copyfile(os.path.join(os.path.dirname(__file__), NAME_REFERENCES), os.path.join(tmp, NAME_REFERENCES))
             home = os.path.join(tmp, "home")
             os.mkdir(home)
             env = tool_environment(home, allow_remote)
@@ -307,7 +313,7 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
         meta.pop("annotations")
     match = re.search(r"^path:\s*(.+)$", str(origin), re.M)
     if not match:
-        return doc
+        return _generated(doc, str(origin), wrapper, app, display_root)
 
     def show(path: str) -> str:
         return os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
@@ -321,6 +327,17 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
         writes = origins.patch_writes(obj, transformations, wrapper, show, sources.setdefault("", {}), read)
         origins.apply_writes(marks, moved, writes)
     return Doc(obj, show(source), original.line if original is not None else None, marks, moved)
+
+
+def _generated(doc: Doc, origin: str, wrapper: str, app: str, display_root: str) -> Doc:
+    """A generator's object: located at the kustomization that configured it, its generator kind noted."""
+    made_in = re.search(r"^configuredIn:\s*(.+)$", origin, re.M)
+    made_by = re.search(r"^configuredBy:\s*\n(?:\s+.*\n)*?\s+kind:\s*(\S+)", origin + "\n", re.M)
+    if made_in is None or made_by is None:
+        return doc
+    path = os.path.normpath(os.path.join(wrapper, made_in.group(1).strip().strip("'\"")))
+    shown = os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
+    return Doc(doc.obj, shown, None, {}, {}, made_by.group(1))
 
 
 def _find_same_object(candidates: list[Doc], obj: dict) -> Doc | None:

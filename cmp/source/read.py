@@ -11,7 +11,7 @@ import os
 
 from ..problems import NOTE, CmpError, Problem, UsageError
 from ..settings import Settings
-from . import confine, kustomize, workdir
+from . import confine, generated, kustomize, workdir
 from .yamlio import Doc, load_stream
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -29,6 +29,9 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
         docs = kustomize.build(path, display_root=_display_root(path), binary=settings.kustomize,
                                timeout=settings.kustomize_timeout, readable=files,
                                allow_remote=settings.allow_remote_bases, max_size=settings.max_file_size)
+        stale = generated.unrewritten(docs)
+        if stale:
+            raise CmpError(stale)
         return _objects(docs)
     docs: list[Doc] = []
     for name in sorted(os.listdir(path)):

@@ -52,6 +52,7 @@ class Doc:
     line: int | None = None
     marks: dict = field(default_factory=dict)
     moved: dict = field(default_factory=dict)   # path -> file, for fields an overlay's patch wrote
+    generated_by: str | None = None  # the kustomize generator that made it (``SecretGenerator``...)
 
     def location(self, path: Path) -> tuple[str | None, int | None]:
         """(file, line) of ``path``, or of its nearest ancestor that has one, or of the document."""
