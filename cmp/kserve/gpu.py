@@ -1,10 +1,9 @@
 """GPU and accelerator resource names KServe knows, and the annotation that adds more.
 
-Facts (KServe ``pkg/constants/constants.go`` and ``pkg/utils/utils.go``, identical in v0.17.1,
-v0.18.1, v0.19.0 and v0.20.0):
+Facts (KServe ``pkg/constants/constants.go`` and ``pkg/utils/utils.go``, v0.17.1 to v0.20.0):
 
-* ``DefaultGPUResourceTypeList``: ``nvidia.com/gpu``, ``amd.com/gpu``, ``intel.com/gpu``,
-  ``habana.ai/gaudi``; NVIDIA MIG slices (``nvidia.com/mig-...``) count as GPUs for the image choice;
+* ``DefaultGPUResourceTypeList`` is per release data (``cmp.catalog.Release.gpu_resource_types``,
+  passed in as ``known``); NVIDIA MIG slices (``nvidia.com/mig-...``) count as GPUs for the image choice;
 * ``serving.kserve.io/gpu-resource-types`` on an InferenceService adds names: a JSON array of
   non-empty strings (``UpdateGPUResourceTypeListByAnnotation``, ``IsValidCustomGPUArray``);
   anything else is refused with ``invalid GPU format``.
@@ -19,23 +18,6 @@ from collections.abc import Mapping
 
 ANNOTATION = "serving.kserve.io/gpu-resource-types"
 MIG_PREFIX = "nvidia.com/mig-"
-
-_DEFAULT = ("nvidia.com/gpu", "amd.com/gpu", "intel.com/gpu", "habana.ai/gaudi")
-#: ``DefaultGPUResourceTypeList`` per KServe release.
-GPU_RESOURCE_TYPES: dict[tuple[int, int, int], tuple[str, ...]] = {
-    (0, 17, 1): _DEFAULT,
-    (0, 18, 1): _DEFAULT,
-    (0, 19, 0): _DEFAULT,
-    (0, 20, 0): _DEFAULT,
-}
-
-
-def default_types(release: tuple[int, int, int] | None) -> tuple[str, ...]:
-    """The built-in list of the newest listed release not after ``release`` (None: the newest)."""
-    known = sorted(GPU_RESOURCE_TYPES)
-    chosen = [v for v in known if release is None or v <= release]
-    return GPU_RESOURCE_TYPES[chosen[-1] if chosen else known[0]]
-
 
 def annotation_types(annotations: Mapping | None) -> tuple[list[str], str | None]:
     """(names the annotation adds, None) or ([], KServe's complaint) when it is malformed."""

@@ -25,12 +25,11 @@ from typing import Any
 
 from ..kserve import gpu
 from ..kserve import image as img
-from ..kserve import storage as ks
 from ..kserve import uri as uris
 from ..kserve.flags import server_type
 from ..kserve.merge import AssemblyError, kserve_container, merge_runtime_container
 from ..unit import RenderContext, Unit
-from .storage import kserve_version_text, predictor_uri
+from .storage import predictor_uri
 
 NAME = "inputs"
 ORDER = 940
@@ -40,9 +39,9 @@ _MEMO_RUNTIMES = "inputs-runtimes-checked"
 
 
 def apply(unit: Unit, ctx: RenderContext) -> None:
-    release = ks.parse_version(kserve_version_text(ctx))
-    _check_resource_names(unit, ctx, release)
-    _check_input_runtimes(ctx, release)
+    known = unit.kserve.gpu_resource_types
+    _check_resource_names(unit, ctx, known)
+    _check_input_runtimes(ctx, ctx.release.gpu_resource_types)
     _check_uri(unit, ctx)
     multinode = isinstance(unit.predictor.get("workerSpec"), dict)
     if multinode:
@@ -54,12 +53,12 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
 # ---------------------------------------------------------------- extended resources
 
 
-def _check_resource_names(unit: Unit, ctx: RenderContext, release: tuple[int, int, int] | None) -> None:
+def _check_resource_names(unit: Unit, ctx: RenderContext, defaults: tuple[str, ...]) -> None:
     annotations = (unit.isvc.get("metadata") or {}).get("annotations") or {}
     added, complaint = gpu.annotation_types(annotations)
     if complaint:
         ctx.add(unit.problem(("metadata", "annotations", gpu.ANNOTATION), complaint, rule=NAME))
-    known = tuple(gpu.default_types(release)) + tuple(added)
+    known = tuple(defaults) + tuple(added)
     for path, name in resource_names(unit.source.obj):
         if gpu.is_native(name) or gpu.is_known(name, known):
             continue
@@ -76,12 +75,11 @@ def _check_resource_names(unit: Unit, ctx: RenderContext, release: tuple[int, in
                                        f"'[\"{name}\"]'", rule=NAME, level="warning"))
 
 
-def _check_input_runtimes(ctx: RenderContext, release: tuple[int, int, int] | None) -> None:
+def _check_input_runtimes(ctx: RenderContext, known: tuple[str, ...]) -> None:
     """Near misses in the runtimes among the inputs, once per render."""
     if ctx.memo.get(_MEMO_RUNTIMES):
         return
     ctx.memo[_MEMO_RUNTIMES] = True
-    known = gpu.default_types(release)
     for doc in ctx.inputs:
         if not isinstance(doc.obj, dict) or doc.obj.get("kind") not in ("ServingRuntime", "ClusterServingRuntime"):
             continue
@@ -182,7 +180,7 @@ def _check_gpu_build(unit: Unit, ctx: RenderContext) -> None:
         return
     limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
     others = sorted(n for n in limits if isinstance(n, str) and not gpu.is_native(n))
-    known = gpu.default_types(None)
+    known = unit.kserve.gpu_resource_types
     if any(not gpu.is_known(n, known) and gpu.misspelling_of(n, known) for n in others):
         return  # the misspelt name is an error of its own
     version = model.get("runtimeVersion")

@@ -6,10 +6,12 @@ import re
 
 import pytest
 
+from cmp import catalog
 from cmp.kserve import gpu
 from helpers import SHARED
 
 RELEASES = SHARED / "kserve" / "releases"
+KNOWN = catalog.resolve(None).gpu_resource_types
 
 
 def _kserve_list(tag: str) -> tuple[str, ...]:
@@ -20,24 +22,19 @@ def _kserve_list(tag: str) -> tuple[str, ...]:
     return tuple(consts[name] for name in re.findall(r"\w+", body))
 
 
-@pytest.mark.parametrize("version", sorted(gpu.GPU_RESOURCE_TYPES), ids=lambda v: "v%d.%d.%d" % v)
-def test_defaults_are_kserves_list(version: tuple[int, int, int]) -> None:
-    tag = "v%d.%d.%d" % version
+@pytest.mark.parametrize("tag", catalog.shipped())
+def test_each_releases_list_is_kserves(tag: str) -> None:
+    """The catalog's GPU names of each release are that release's ``DefaultGPUResourceTypeList``."""
     if not (RELEASES / tag).is_dir():
         pytest.skip(f"KServe {tag} sources not available")
-    assert gpu.GPU_RESOURCE_TYPES[version] == _kserve_list(tag)
+    assert catalog.release(tag).gpu_resource_types == _kserve_list(tag)
 
 
 def test_mig_prefix_is_kserves() -> None:
     text = (RELEASES / "v0.20.0" / "pkg" / "constants" / "constants.go").read_text()
     prefix = re.search(r"NvidiaMigGPUResourceTypePrefix\s*=\s*\"([^\"]+)\"", text).group(1)
     assert gpu.MIG_PREFIX.startswith(prefix)
-    assert gpu.is_known("nvidia.com/mig-1g.5gb", gpu.default_types(None))
-
-
-def test_default_types_picks_the_release_not_after() -> None:
-    assert gpu.default_types((0, 99, 0)) == gpu.GPU_RESOURCE_TYPES[max(gpu.GPU_RESOURCE_TYPES)]
-    assert gpu.default_types((0, 1, 0)) == gpu.GPU_RESOURCE_TYPES[min(gpu.GPU_RESOURCE_TYPES)]
+    assert gpu.is_known("nvidia.com/mig-1g.5gb", KNOWN)
 
 
 @pytest.mark.parametrize("text, names, bad", [
@@ -73,7 +70,7 @@ def test_annotation(text: str | None, names: list[str], bad: bool) -> None:
     ("aws.amazon.com/neuron", None),
 ])
 def test_misspelling_of(name: str, guess: str | None) -> None:
-    assert gpu.misspelling_of(name, gpu.default_types(None)) == guess
+    assert gpu.misspelling_of(name, KNOWN) == guess
 
 
 @pytest.mark.parametrize("name, native", [
