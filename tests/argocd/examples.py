@@ -7,10 +7,12 @@ on its own). New examples are picked up without touching the tests.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Iterable
 
 import yaml
 
@@ -71,13 +73,38 @@ def applications() -> dict[str, Application]:
 
 
 def application_for(app_dir: Path) -> Application:
-    """The checked-in Application for ``app_dir``, or the one the ApplicationSet would create."""
+    """The checked-in Application for ``app_dir``, or the one the ApplicationSet would create.
+
+    Without a ``manifest-generate-paths`` annotation the app gets the one its files call for
+    (:func:`generate_paths`), so the harness can run it in both Argo CD modes.
+    """
     rel = relative(app_dir)
     found = applications().get(rel)
-    if found is not None:
-        return found
-    name = rel.removeprefix("overlays/").replace("/", "-")
-    return Application(name=name, path=rel, plugin=plugin().reachable_as, dest_namespace="models")
+    if found is None:
+        name = rel.removeprefix("overlays/").replace("/", "-")
+        found = Application(name=name, path=rel, plugin=plugin().reachable_as, dest_namespace="models")
+    if not found.generate_paths:
+        found = dataclasses.replace(found, generate_paths=generate_paths(app_dir))
+    return found
+
+
+def generate_paths(app_dir: Path, extra: Iterable[Path] = ()) -> str:
+    """An annotation naming ``app_dir`` and every directory outside it that its kustomizations
+    reference (``resources``, ``bases``, ``components``), plus ``extra`` paths, relative to it."""
+    app_dir = app_dir.resolve()
+    found: set[Path] = set()
+    todo = [app_dir]
+    while todo:
+        here = todo.pop()
+        kustomization = _kustomization(here)
+        for doc in _yaml_docs(kustomization) if kustomization else []:
+            for entry in (e for f in REFERENCE_FIELDS for e in (doc.get(f) or []) if isinstance(e, str)):
+                target = (here / entry).resolve()
+                if target.is_dir() and target not in found:
+                    found.add(target)
+                    todo.append(target)
+    outside = {t for t in found if not t.is_relative_to(app_dir)} | {Path(e).resolve() for e in extra}
+    return ";".join(["."] + sorted(os.path.relpath(t, app_dir) for t in outside))
 
 
 def plugin() -> PluginConfig:
@@ -88,6 +115,11 @@ def sidecar_env(home: Path, bin_dir: str | None = None) -> dict[str, str]:
     """A sidecar container's own env: the installed console scripts on PATH, HOME, HOSTNAME."""
     bin_dir = bin_dir if bin_dir is not None else str(Path(sys.executable).parent)
     return {"PATH": bin_dir + os.pathsep + SYSTEM_PATH, "HOME": str(home), "HOSTNAME": "argocd-repo-server-0"}
+
+
+#: The two ways Argo CD sends files: the whole repository, or (``reposerver.plugin.use.manifest.
+#: generate.paths``) the common root of the Application's manifest-generate-paths.
+MODES = {"whole-repository": False, "manifest-generate-paths": True}
 
 
 def server(tmp: Path, **overrides) -> CmpServer:
