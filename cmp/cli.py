@@ -143,21 +143,39 @@ def generate() -> None:
     run_guarded(action)
 
 
+def _exclude_option(func: Callable) -> Callable:
+    return click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
+                        help="Skip directories matching GLOB (gitignore syntax, from the repository root; "
+                             "repeatable), on top of .kserve-cmp-ignore.")(func)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="How problems are printed (to stdout).")
+@_exclude_option
 @_settings_options
-def validate(paths: tuple[str, ...], fmt: str, **options: Any) -> None:
-    """Render every app in PATHS (default: .) without printing manifests; report every problem."""
+def validate(paths: tuple[str, ...], fmt: str, excludes: tuple[str, ...], **options: Any) -> None:
+    """Render every app found in PATHS (default: .) without printing manifests; report every problem.
+
+    Apps are found by walking down from each PATH: directories with a kustomization, or with a
+    ModelDeployment or KServe object, that no other app pulls in. Hidden directories, those in
+    .kserve-cmp-ignore at the repository root and those matching --exclude are skipped; a PATH
+    that is itself an app (or a file) is always rendered.
+    """
     from .pipeline import render as do_render
     from .report import REPORTERS
+    from .spec.apps import discover
 
     def action() -> int:
         settings = build_settings(options)
         found: list[Problem] = []
         failed = 0
-        for path in paths or (".",):
+        apps = discover(paths or (".",), excludes)
+        if not apps:
+            raise UsageError(f"no app found in {', '.join(paths or ('.',))} (an app is a directory with a "
+                             "kustomization, a ModelDeployment or a KServe object)")
+        for path in apps:
             try:
                 result = do_render(path, settings)
                 found.extend(result.warnings)
@@ -168,7 +186,7 @@ def validate(paths: tuple[str, ...], fmt: str, **options: Any) -> None:
                 found.extend(exc.warnings + [_with_app(p, path) for p in exc.problems])
         sys.stdout.write(REPORTERS[fmt](found))
         if fmt == "text":
-            click.echo(f"{len(paths or ('.',)) - failed} of {len(paths or ('.',))} apps rendered cleanly", err=True)
+            click.echo(f"{len(apps) - failed} of {len(apps)} apps rendered cleanly", err=True)
         return 1 if failed else 0
 
     run_guarded(action)
@@ -225,10 +243,13 @@ def _with_app(problem: Problem, path: str) -> Problem:
               help="An Argo CD plugin parameter of the Application (repeatable).")
 @click.option("--env", "app_env", multiple=True, metavar="NAME=VALUE",
               help="An entry of the Application's plugin env, e.g. KSERVE_CMP_NAMESPACE=ml (repeatable).")
+@click.option("--all", "all_apps", is_flag=True,
+              help="Render every app, not only those whose inputs the change touches.")
+@_exclude_option
 @_settings_options
 def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base: bool, fmt: str, color: str,
          show_secrets: bool, max_size: int, comment_key: str, parameters: tuple[str, ...],
-         app_env: tuple[str, ...], **options: Any) -> None:
+         app_env: tuple[str, ...], all_apps: bool, excludes: tuple[str, ...], **options: Any) -> None:
     """Show what a change does to the rendered manifests and to each model's pod.
 
     \b
@@ -236,7 +257,11 @@ def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base:
     cmp diff DIR_A DIR_B                         apps of two directories
     Settings resolve as in the Argo CD sidecar: --param and --env as the Application's plugin
     parameters and env, KSERVE_CMP_* variables as the sidecar's env; setting options win.
-    Exit status: 0 no change, 1 changes, 2 an error (a head side that does not render, bad usage).
+    Only apps whose inputs (their directory, what their kustomizations name, a relative cluster
+    profile) hold a changed file are rendered; --all renders every app. Apps are discovered as by
+    validate (.kserve-cmp-ignore at the root of each side, --exclude).
+    Exit status: 0 no change, 1 changes, 2 an app the change broke or bad usage (apps that render
+    on neither side are listed, never fatal).
     """
     from .diff.command import DiffRequest, run_diff
     from .diff.sidecar import diff_settings
@@ -245,7 +270,8 @@ def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base:
         if show_secrets and os.environ.get("CI"):
             raise UsageError("--show-secrets is refused when CI is set (the output may be published)")
         colour = color == "always" or (color == "auto" and fmt == "text" and sys.stdout.isatty())
-        request = DiffRequest(paths, base, head, merge_base, fmt, colour, show_secrets, max_size, comment_key)
+        request = DiffRequest(paths, base, head, merge_base, fmt, colour, show_secrets, max_size, comment_key,
+                              all_apps, excludes)
         try:
             settings = diff_settings(options, list(parameters), list(app_env), os.environ)
             text, code = run_diff(request, settings)

@@ -29,6 +29,8 @@ class DiffRequest:
     show_secrets: bool = False
     max_size: int = MAX_SIZE
     comment_key: str = ""
+    all_apps: bool = False                # render every app, not only those a changed file affects
+    excludes: tuple[str, ...] = ()        # gitignore patterns of directories discovery skips
 
 
 def run_diff(request: DiffRequest, settings: Settings) -> tuple[str, int]:
@@ -48,7 +50,9 @@ def build_report(request: DiffRequest, settings: Settings) -> DiffReport:
     else:
         context = sides_mod.revisions(list(request.paths), request.base, request.head, request.merge_base)
     with context as sides:
-        return diff_trees(sides.base, sides.head, sides.paths, settings, show_secrets=request.show_secrets)
+        changed = None if request.all_apps else sides.changes()
+        return diff_trees(sides.base, sides.head, sides.paths, settings, show_secrets=request.show_secrets,
+                          changed=changed, excludes=request.excludes)
 
 
 def format_report(report: DiffReport, request: DiffRequest) -> str:

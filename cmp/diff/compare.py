@@ -19,7 +19,8 @@ from ..pipeline import render
 from ..problems import CmpError, UsageError
 from ..settings import Settings
 from ..unit import Unit
-from .apps import find_apps, has_inputs
+from ..source import ignore
+from ..spec.apps import closure, find_apps, has_inputs
 from .match import match, object_id
 from .normalize import align, flatten, normalize
 from .result import (ADDED, CHANGED, REMOVED, RENAMED, UNCHANGED, AppDiff, DiffReport, FieldChange, ObjectDiff,
@@ -46,22 +47,39 @@ class Rendered:
 
 
 def diff_trees(base: Tree, head: Tree, paths: list[str], settings: Settings, *,
-               show_secrets: bool = False) -> DiffReport:
+               show_secrets: bool = False, changed: set[str] | None = None,
+               excludes: tuple[str, ...] = ()) -> DiffReport:
     """Every app found under ``paths`` (relative to the roots) on either side, compared.
 
     A relative ``cluster_profile`` is relative to each app's directory (an Application's
-    parameter); give an absolute path for one file used by every app on both sides.
+    parameter); give an absolute path for one file used by every app on both sides. With
+    ``changed`` (root-relative paths that differ between the sides), only apps whose input
+    closure on either side holds one of them are rendered; the others are counted as skipped.
+    ``excludes`` and each tree's ``.kserve-cmp-ignore`` leave directories out of discovery.
     """
     for path in paths:
         if not any(os.path.isdir(os.path.join(tree.root, path)) for tree in (base, head)):
             raise UsageError(f"{path!r} is not a directory on either side ({base.label}, {head.label})")
-    apps = sorted(set(find_apps(base.root, paths)) | set(find_apps(head.root, paths)))
+    apps = sorted(set(find_apps(base.root, paths, ignore.load(base.root, excludes)))
+                  | set(find_apps(head.root, paths, ignore.load(head.root, excludes))))
     report = DiffReport(base.label, head.label)
     for app in apps:
+        if changed is not None and not _affected(app, base.root, head.root, changed, settings):
+            report.skipped += 1
+            continue
         old = render_app(base.root, app, settings)
         new = render_app(head.root, app, settings)
         report.apps.append(diff_app(app, old, new, show_secrets=show_secrets))
     return report
+
+
+def _affected(app: str, base_root: str, head_root: str, changed: set[str], settings: Settings) -> bool:
+    """True when a changed path lies in what ``app`` reads on either side."""
+    if not changed:
+        return False
+    profile = settings.cluster_profile or ""
+    return any(closure(root, app, profile).touches(changed) for root in (base_root, head_root)
+               if os.path.isdir(os.path.join(root, app)))
 
 
 def app_settings(app: str, settings: Settings) -> tuple[Settings, tuple[str, ...]]:

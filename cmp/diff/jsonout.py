@@ -15,12 +15,13 @@ def render_json(report: DiffReport) -> str:
     """The whole report as one JSON document (unchanged objects and models left out)."""
     doc = {"version": VERSION, "base": report.base, "head": report.head, "changed": report.changed,
            "failed": report.failed, "exitCode": report.exit_code(), "counts": report.counts(),
+           "skipped": report.skipped, "stillBroken": [a.path for a in report.still_broken],
            "apps": [app_json(a) for a in report.apps]}
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def app_json(app: AppDiff) -> dict[str, Any]:
-    return {"path": app.path, "changed": app.changed,
+    return {"path": app.path, "changed": app.changed, "broken": app.head_failed(), "stillBroken": app.still_broken(),
             "errors": [{"side": e.side, "messages": list(e.messages)} for e in app.errors],
             "models": [model_json(m) for m in app.models if m.action != UNCHANGED],
             "objects": [object_json(o) for o in app.objects if o.action != UNCHANGED]}

@@ -119,13 +119,16 @@ def _header(report: DiffReport, key: str) -> str:
 
 def _outcome(report: DiffReport) -> str:
     changed = sum(1 for a in report.apps if a.changed)
-    failed = [a for a in report.apps if a.errors]
-    apps = f"{len(report.apps)} app{'s' if len(report.apps) != 1 else ''}"
-    if not changed:
-        return f"**no changes** in {apps}."
-    text = f"**{changed} of {apps} changed**"
-    if failed:
-        text += f", **{len(failed)} failed to render** ❌"
+    broke = [a for a in report.apps if a.head_failed()]
+    total = len(report.apps) + report.skipped
+    apps = f"{total} app{'s' if total != 1 else ''}"
+    text = f"**no changes** in {apps}" if not changed else f"**{changed} of {apps} changed**"
+    if broke:
+        text += f", **{len(broke)} failed to render** ❌"
+    if report.still_broken:
+        text += f", {len(report.still_broken)} broken before this change too"
+    if report.skipped:
+        text += f" ({report.skipped} not rendered: the change touches none of their inputs)"
     return text + "."
 
 
@@ -145,7 +148,8 @@ def _footer(report: DiffReport, longest: int) -> str:
 
 def _app_frame(app: AppDiff, expanded: bool) -> tuple[str, str]:
     changed = [o for o in app.objects if o.action != UNCHANGED]
-    what = "does not render" if app.head_failed() else "base does not render" if app.errors else \
+    what = "does not render" if app.head_failed() else "renders on neither side" if app.still_broken() else \
+        "base does not render" if app.errors else \
         f"{len(changed)} object{'s' if len(changed) != 1 else ''}"
     summary = f"<b>{html.escape(visible(app.path))}</b>: {what}"
     return f"<details{' open' if expanded else ''}>\n<summary>{summary}</summary>\n\n", "</details>\n\n"

@@ -95,10 +95,15 @@ class AppDiff:
 
     @property
     def changed(self) -> bool:
-        return bool(self.errors) or any(o.action != UNCHANGED for o in self.objects)
+        return (bool(self.errors) and not self.still_broken()) or any(o.action != UNCHANGED for o in self.objects)
 
     def head_failed(self) -> bool:
-        return any(e.side == "head" for e in self.errors)
+        """The change broke this app: its head does not render, its base did (or had no such app)."""
+        return any(e.side == "head" for e in self.errors) and not self.still_broken()
+
+    def still_broken(self) -> bool:
+        """Neither side renders: broken before the change, not by it."""
+        return {e.side for e in self.errors} == {"base", "head"}
 
 
 @dataclass
@@ -108,6 +113,12 @@ class DiffReport:
     base: str
     head: str
     apps: list[AppDiff] = field(default_factory=list)
+    skipped: int = 0          # apps no changed file can affect, not rendered
+
+    @property
+    def still_broken(self) -> list[AppDiff]:
+        """Apps that render on neither side: listed, never a reason to fail."""
+        return [a for a in self.apps if a.still_broken()]
 
     @property
     def changed(self) -> bool:
@@ -119,7 +130,7 @@ class DiffReport:
         return any(a.head_failed() for a in self.apps)
 
     def exit_code(self) -> int:
-        """0 no change, 1 changes, 2 a head side that does not render."""
+        """0 no change, 1 changes, 2 an app the change broke (apps broken on both sides do not count)."""
         return 2 if self.failed else 1 if self.changed else 0
 
     def counts(self) -> dict[str, dict[str, int]]:

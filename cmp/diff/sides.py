@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..problems import UsageError
-from . import gitrev
+from . import changes, gitrev
 from .compare import Tree
 
 
@@ -24,6 +24,7 @@ class Sides:
     base: Tree
     head: Tree
     paths: list[str]
+    changes: Callable[[], set[str]]      # root-relative paths that differ between the sides
 
 
 @contextmanager
@@ -32,7 +33,8 @@ def directories(first: str, second: str) -> Iterator[Sides]:
     for path in (first, second):
         if not os.path.isdir(path):
             raise UsageError(f"{path}: no such directory")
-    yield Sides(Tree(os.path.abspath(first), first), Tree(os.path.abspath(second), second), ["."])
+    yield Sides(Tree(os.path.abspath(first), first), Tree(os.path.abspath(second), second), ["."],
+                lambda: changes.directory_changes(first, second))
 
 
 @contextmanager
@@ -51,7 +53,7 @@ def revisions(paths: list[str], base: str, head: str | None, use_merge_base: boo
             head_tree = Tree(repo, "working tree")
         else:
             head_tree = Tree(stack.enter_context(gitrev.exported(repo, head_commit)), label(head, head_commit))
-        yield Sides(base_tree, head_tree, relative)
+        yield Sides(base_tree, head_tree, relative, lambda: changes.git_changes(repo, base_commit, head_commit))
 
 
 def repo_relative(repo: str, path: str) -> str:

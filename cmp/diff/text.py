@@ -36,15 +36,20 @@ def counts_line(report: DiffReport) -> str:
     """``2 objects: 1 added, 1 changed (InferenceService ~1, ServingRuntime +1)`` or ``no changes``."""
     counts = report.counts()
     totals = {a: sum(k.get(a, 0) for k in counts.values()) for a in ACTIONS}
-    failed = sum(1 for a in report.apps if a.errors)
+    failed = sum(1 for a in report.apps if a.head_failed())
     parts = [f"{n} {a}" for a, n in totals.items() if n]
     if failed:
         parts.append(f"{failed} app{'s' if failed > 1 else ''} failed to render")
+    broken = len(report.still_broken)
+    tail = f", {broken} app{'s' if broken > 1 else ''} broken before this change too" if broken else ""
+    if report.skipped:
+        tail += f" ({report.skipped} not rendered: the change touches none of their inputs)"
     if not parts:
-        return f"no changes in {len(report.apps)} app{'s' if len(report.apps) != 1 else ''}"
+        total = len(report.apps) + report.skipped
+        return f"no changes in {total} app{'s' if total != 1 else ''}{tail}"
     kinds = ", ".join(f"{kind} " + " ".join(f"{_SIGNS[a]}{n}" for a, n in per.items())
                       for kind, per in counts.items())
-    return ", ".join(parts) + (f" ({kinds})" if kinds else "")
+    return ", ".join(parts) + (f" ({kinds})" if kinds else "") + tail
 
 
 def app_lines(app: AppDiff, style: Callable[..., str]) -> list[str]:

@@ -1,8 +1,7 @@
 """The example apps in ``overlays/`` and the Applications that deploy them, for the Argo CD tests.
 
-An app directory is a directory below ``overlays/`` with a kustomization or a ModelDeployment
-YAML file, unless another kustomization there uses it as a base (a pure base is never deployed
-on its own). New examples are picked up without touching the tests.
+The app directories are found by kserve-cmp's own discovery (``cmp.spec.apps``): a pure base is
+never deployed on its own. New examples are picked up without touching the tests.
 """
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ from typing import Iterable
 import yaml
 
 from argocd.cmpserver import Application, CmpServer, PluginConfig
+from cmp.source.ignore import load
+from cmp.spec.apps import find_apps
 from helpers import REPO
 
 OVERLAYS = REPO / "overlays"
 DEPLOY = REPO / "deploy"
-KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-REFERENCE_FIELDS = ("resources", "bases", "components")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -33,29 +32,10 @@ def _yaml_docs(path: Path) -> list:
         return []
 
 
-def _kustomization(directory: Path) -> Path | None:
-    return next((directory / n for n in KUSTOMIZATIONS if (directory / n).is_file()), None)
-
-
-def _has_model(directory: Path) -> bool:
-    return any(isinstance(d, dict) and d.get("kind") == "ModelDeployment"
-               for p in sorted(directory.glob("*.y*ml")) for d in _yaml_docs(p))
-
-
 def app_dirs(root: Path = OVERLAYS) -> list[Path]:
-    """Every deployable app directory below ``root``, sorted."""
-    candidates, bases = set(), set()
-    for directory, _, _ in os.walk(root):
-        here = Path(directory)
-        kustomization = _kustomization(here)
-        if kustomization is not None or _has_model(here):
-            candidates.add(here.resolve())
-        for doc in _yaml_docs(kustomization) if kustomization else []:
-            for entry in (e for f in REFERENCE_FIELDS for e in (doc.get(f) or []) if isinstance(e, str)):
-                target = (here / entry).resolve()
-                if target.is_dir():
-                    bases.add(target)
-    return sorted(candidates - bases)
+    """Every deployable app directory below ``root``, sorted: the product's own discovery
+    (``cmp.spec.apps``), the notion ``cmp validate`` and ``cmp diff`` use."""
+    return [(REPO / app).resolve() for app in find_apps(str(REPO), [relative(root)], load(str(REPO)))]
 
 
 def relative(path: Path) -> str:

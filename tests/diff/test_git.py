@@ -70,7 +70,7 @@ def test_uncommitted_edits_count_and_head_ref_ignores_them(repo: Path) -> None:
     assert text.exit_code == 1
     assert "min replicas: 2 → 3" in text.stdout
     same = run_cli(["diff", "--base", "HEAD", "--head", "HEAD"], cwd=repo)
-    assert (same.exit_code, same.stdout.splitlines()[1]) == (0, "no changes in 1 app")
+    assert (same.exit_code, same.stdout.splitlines()[1]) == (0, "no changes in 1 app (1 not rendered: the change touches none of their inputs)")
 
 
 def test_merge_base_and_bad_revisions(repo: Path) -> None:
