@@ -95,3 +95,12 @@ def test_runner_generates_in_a_child_and_finds_kustomize(tmp_path: Path) -> None
     assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == [f"model-0000{i}.yaml" for i in range(3)]
     argv = runner.kustomize_argv("DIR")
     assert argv[-1] == "DIR" and os.path.basename(argv[0]) in ("kustomize", "kubectl")
+
+
+def test_diff_benchmark_runs_on_a_small_monorepo() -> None:
+    """benchmarks/diff.py builds its repository, sees the one change and prints the ratio."""
+    import subprocess
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "diff.py"), "--apps", "3", "--repeat", "1"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "diff / render =" in done.stdout
