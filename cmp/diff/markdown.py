@@ -74,7 +74,8 @@ class Block:
 def render_markdown(report: DiffReport, max_size: int = MAX_SIZE, key: str = "") -> str:
     """The comment body; never longer than ``max_size`` (at least :data:`RESERVE` * 2)."""
     header, footer = _header(report, key), _footer(report, min(FOOTER_NAMES, max_size // 4))
-    apps = [a for a in report.apps if a.changed]
+    # changed apps first; apps broken on both sides after them, listed with their messages
+    apps = [a for a in report.apps if a.changed] + report.still_broken
     body, shown, complete = _fit(apps, max_size - size(header) - size(footer) - RESERVE)
     total = sum(len(_blocks(a)) for a in apps)
     notice = "" if complete else _notice(max_size, shown, total)
@@ -139,7 +140,7 @@ def _notice(max_size: int, shown: int, total: int) -> str:
 
 def _footer(report: DiffReport, longest: int) -> str:
     """The apps without changes: named while that takes at most ``longest``, else counted."""
-    unchanged = [a.path for a in report.apps if not a.changed]
+    unchanged = [a.path for a in report.apps if not a.changed and not a.still_broken()]
     if not unchanged:
         return ""
     names = f"Unchanged: {', '.join(code(p) for p in unchanged)}\n"

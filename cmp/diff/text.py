@@ -24,9 +24,9 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
 
     lines = [style(f"kserve-cmp diff: {report.base} → {report.head}", bold=True), style(counts_line(report))]
     for app in report.apps:
-        if app.changed:
+        if app.changed or app.still_broken():
             lines += [""] + app_lines(app, style)
-    unchanged = [a.path for a in report.apps if not a.changed]
+    unchanged = [a.path for a in report.apps if not a.changed and not a.still_broken()]
     if unchanged:
         lines += ["", style(f"unchanged apps: {', '.join(unchanged)}")]
     return "\n".join(lines) + "\n"
