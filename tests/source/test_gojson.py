@@ -39,3 +39,14 @@ def test_fold_and_lookup() -> None:
     assert gojson.match(("path",), "PATH") == "path" and gojson.match(("path",), 1) is None
     assert gojson.values({"path": "a", "Path": "b", "x": "c"}, "path") == ["a", "b"]
     assert gojson.get({"Path": "b"}, "path") == "b" and gojson.get({}, "path") is None
+
+
+def test_every_field_of_the_allow_list_is_a_kustomize_field(tmp_path: Path) -> None:
+    """The allow-list names only fields kustomize's decoder knows (it refuses unknown ones)."""
+    if not have_kustomize():
+        pytest.skip("needs kustomize or kubectl")
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    fields = "".join(f"{name}: null\n" for name in KUSTOMIZATION.fields if name != "resources")
+    (tmp_path / "kustomization.yaml").write_text("resources: [cm.yaml]\n" + fields)
+    proc = subprocess.run(kustomize.kustomize_argv() + (str(tmp_path),), capture_output=True, timeout=20)
+    assert proc.returncode == 0 and b"kind: ConfigMap" in proc.stdout, proc.stderr
