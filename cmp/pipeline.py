@@ -8,6 +8,7 @@ rank, group, kind, namespace and name, and keys are sorted when dumped.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 from . import catalog
@@ -78,7 +79,9 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx.problems.raise_if_errors()
     rendered = [(o, u.source, u) for u in units for o in u.objects()] + [(obj, doc, None) for obj, doc in cluster]
     located = rendered + [(d.obj, d, None) for d in passthrough]
-    _check_duplicates(located, ctx.problems)
+    _check_identity(located, ctx.problems)
+    ctx.problems.raise_if_errors()
+    _check_duplicates(located, ctx.problems, settings.namespace)
     _validate(rendered, ctx.problems, ctx.provenance, ctx.release)  # pass-through objects were checked on the way in
     ctx.problems.raise_if_errors()
     objects = sorted((o for o, _, _ in located), key=sort_key)
@@ -143,15 +146,81 @@ def sort_key(obj: dict) -> tuple:
             meta.get("name") or "")
 
 
-def _check_duplicates(located: list[tuple[dict, Doc, Unit | None]], problems: Problems) -> None:
+#: Every rendered object's identity, checked whole (``fullmatch``): apiVersion ``group/version`` or
+#: ``version`` (a group is a DNS subdomain, a version a DNS label), a kind (a DNS label in any
+#: case, as the API server requires of a CRD's kind), and a name Kubernetes accepts for the kind.
+_API_VERSION = re.compile(r"(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/)?[a-z](?:[-a-z0-9]*[a-z0-9])?")
+_KIND = re.compile(r"[A-Za-z](?:[-A-Za-z0-9]*[A-Za-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?")   # at most 253 characters
+_DNS1123_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")       # at most 63
+_DNS1035_LABEL = re.compile(r"[a-z](?:[-a-z0-9]*[a-z0-9])?")          # at most 63
+#: Kinds whose names are path segments (apimachinery's ValidatePathSegmentName: RBAC, e.g.
+#: ``system:controller:x``); we also refuse whitespace and control characters in them.
+_PATH_SEGMENT_KINDS = {("rbac.authorization.k8s.io", k) for k in ("Role", "ClusterRole", "RoleBinding",
+                                                                  "ClusterRoleBinding")}
+_PATH_SEGMENT = re.compile(r"[^/%\s\x00-\x1f\x7f-\x9f]+")
+#: Names that are labels: Namespace and Service (Kubernetes), InferenceService (KServe's admission,
+#: ``IsvcNameFmt`` in pkg/apis/serving/v1beta1/inference_service_validation.go, v0.20.0).
+_LABEL_KINDS = {("", "Namespace"): (_DNS1123_LABEL, "RFC 1123 label"),
+                ("", "Service"): (_DNS1035_LABEL, "RFC 1035 label"),
+                (KSERVE_GROUP, "InferenceService"): (_DNS1035_LABEL, "RFC 1035 label")}
+
+
+def _check_identity(located: list[tuple[dict, Doc, Unit | None]], problems: Problems) -> None:
+    """Fail closed on objects Argo CD could not apply or would name differently: every object has
+    apiVersion, kind and a valid ``metadata.name``; a namespace, when set, is an RFC 1123 label."""
+    for obj, doc, _ in located:
+        for message in identity_problems(obj):
+            problems.add(doc.problem((), f"{object_key(obj) or 'object'}: {message}", rule="identity"))
+
+
+def identity_problems(obj: object) -> list[str]:
+    """What is wrong with an object's apiVersion, kind, name and namespace ([] when nothing)."""
+    if not isinstance(obj, dict):
+        return ["not a mapping"]
+    api, kind, meta = obj.get("apiVersion"), obj.get("kind"), obj.get("metadata")
+    out = []
+    if not isinstance(api, str) or not _API_VERSION.fullmatch(api):
+        out.append(f"apiVersion {api!r} is not group/version or version")
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        out.append(f"kind {kind!r} is not a Kubernetes kind")
+    if not isinstance(meta, dict) or not meta.get("name"):
+        return out + ["has no metadata.name"]
+    name, namespace = meta["name"], meta.get("namespace")
+    group = api.split("/")[0] if isinstance(api, str) and "/" in api else ""
+    if not isinstance(name, str):
+        out.append(f"metadata.name {name!r} is not a string")
+    elif (group, kind) in _PATH_SEGMENT_KINDS:
+        if len(name) > 253 or name in (".", "..") or not _PATH_SEGMENT.fullmatch(name):
+            out.append(f"metadata.name {name!r} is not a valid name (no '/', '%', space or control character)")
+    else:
+        pattern, rule = _LABEL_KINDS.get((group, kind), (_DNS1123_SUBDOMAIN, "RFC 1123 subdomain"))
+        longest = 63 if (group, kind) in _LABEL_KINDS else 253
+        if len(name) > longest or not pattern.fullmatch(name):
+            out.append(f"metadata.name {name!r} is not a valid {rule} (at most {longest} lower-case letters, "
+                       f"digits and '-'{', ' + repr('.') if longest == 253 else ''})")
+    if namespace is not None and (not isinstance(namespace, str) or len(namespace) > 63
+                                  or not _DNS1123_LABEL.fullmatch(namespace)):
+        out.append(f"metadata.namespace {namespace!r} is not a valid namespace name (RFC 1123 label)")
+    return out
+
+
+def _check_duplicates(located: list[tuple[dict, Doc, Unit | None]], problems: Problems, namespace: str) -> None:
+    """Two objects Argo CD would apply as one. A namespace-less object lands in the destination
+    namespace (``namespace``), so it is compared as if it named that one."""
     seen: dict[tuple, Doc] = {}
     for obj, doc, _ in located:
         api = obj.get("apiVersion", "")
-        key = (api.split("/")[0] if "/" in api else "", obj.get("kind"), object_key(obj))
+        meta = obj.get("metadata") or {}
+        where = meta.get("namespace") or namespace
+        key = (api.split("/")[0] if "/" in api else "", obj.get("kind"), where, meta.get("name"))
         if key in seen:
             first = seen[key]
-            problems.add(doc.problem((), f"{object_key(obj)} is produced twice (also by "
-                                         f"{first.file}:{first.line})", rule="duplicate"))
+            shown = "/".join(p for p in (obj.get("kind"), where, meta.get("name")) if p)
+            defaulted = "" if meta.get("namespace") or not namespace else \
+                f" (an object without a namespace lands in the destination namespace {namespace!r})"
+            problems.add(doc.problem((), f"{shown} is produced twice (also by "
+                                         f"{first.file}:{first.line}){defaulted}", rule="duplicate"))
         else:
             seen[key] = doc
 

@@ -10,10 +10,12 @@ from typing import Any
 
 
 def object_key(obj: dict) -> str:
-    """``Kind/namespace/name`` (``Kind/name`` for objects without a namespace)."""
-    meta = obj.get("metadata") or {}
+    """``Kind/namespace/name`` (``Kind/name`` for objects without a namespace); total, even on an
+    object a patch left malformed (metadata not a mapping, a name that is not a string)."""
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     ns = meta.get("namespace")
-    return "/".join(p for p in (obj.get("kind"), ns, meta.get("name")) if p)
+    return "/".join(str(p) for p in (obj.get("kind"), ns, meta.get("name")) if p)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")   # used with fullmatch
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Setting:
     default: Any
     kind: str           # "string" | "bool" | "int" | "path"
     meaning: str
+    bounds: tuple[int, int] = (1, 2**31 - 1)   # an "int" setting's smallest and largest value
 
     @property
     def env(self) -> str:
@@ -38,11 +39,13 @@ SETTINGS: tuple[Setting, ...] = (
             "ClusterProfile file describing the target cluster (Knative autoscaler config, KServe version)."),
     Setting("kustomize", "", "string",
             "kustomize binary to run; empty: `kustomize` on PATH, else `kubectl kustomize`."),
-    Setting("kustomize-timeout", 30, "int", "Seconds one `kustomize build` may take before the render fails."),
+    Setting("kustomize-timeout", 30, "int",
+            "Seconds one `kustomize build` may take before the render fails (1 to 3600).", (1, 3600)),
     Setting("allow-remote-bases", False, "bool",
             "Let kustomizations load remote bases (git/http URLs). Off: such a kustomization is an error."),
     Setting("allow-empty", False, "bool", "Succeed with no output when an app renders zero objects."),
-    Setting("max-file-size", 4 * 1024 * 1024, "int", "Largest input file read, in bytes."),
+    Setting("max-file-size", 4 * 1024 * 1024, "int", "Largest input file read, in bytes (1 to 1 GiB).",
+            (1, 1 << 30)),
     Setting("repeatable-flags", "", "string",
             "Comma-separated flags never de-duplicated, on top of the built-in lists; `RUNTIME:--flag` "
             "limits one to a runtime."),
@@ -69,11 +72,14 @@ def parse_value(setting: Setting, raw: Any) -> Any:
             value = int(str(raw).strip())
         except ValueError:
             raise ValueError(f"{setting.name}: expected an integer, got {raw!r}") from None
+        low, high = setting.bounds
         if value <= 0:
             raise ValueError(f"{setting.name}: must be positive, got {value}")
+        if not low <= value <= high:
+            raise ValueError(f"{setting.name}: must be between {low} and {high}, got {value}")
         return value
     text = str(raw)
-    if setting.name == "namespace" and text and not _NAMESPACE.match(text):
+    if setting.name == "namespace" and text and not _NAMESPACE.fullmatch(text):
         raise ValueError(f"namespace: {text!r} is not a valid namespace name (RFC 1123 label: at most 63 "
                          f"lower-case letters, digits and '-', starting and ending with a letter or digit)")
     return text

@@ -33,6 +33,7 @@ class Unit:
     extra: list[dict] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)   # computed values for explain (GPUs, replicas...)
     release: catalog.Release | None = None   # the KServe release rendered for (None: the default one)
+    broken: bool = False         # an input problem left it malformed: later transforms skip it
 
     @property
     def kserve(self) -> catalog.Release:

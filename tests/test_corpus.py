@@ -42,6 +42,7 @@ EXPECTED_FAILURES: dict[str, tuple[str, str]] = {
     "website/docs-concepts-resources-servingruntime--e0eecbd66d.yaml": ('missing required field "containers"', "abridged runtime"),
     "website/docs-model-serving-inferencegraph-overview--11ba2c8163.yaml": ("expected object, got string", "graph steps as strings"),
     "website/docs-model-serving-inferencegraph-overview--a5d10fbf3e.yaml": ('unsupported value "Sequence|Switch', "routerType lists all choices"),
+    "website/docs-model-serving-storage-providers-git--a2467144dd.yaml": ("InferenceService: has no metadata.name", "fragment without metadata"),
     "website/docs-model-serving-storage-providers-ms--98a0e46cf5.yaml": ("unsupported storage URI 'modelscope://", "scheme not in kserve-cmp's list"),
     "website/docs-model-serving-storage-providers-ms--e0efe4e91c.yaml": ("unsupported storage URI 'modelscope://", "scheme not in kserve-cmp's list"),
     "website/el-serving-predictive-inference-logger-request-header-logger--b575ead9d3.yaml": ('predictor: unknown field "predictor"', "fragment"),

@@ -24,7 +24,7 @@ from .normalize import flatten, leaf_text
 SIMILARITY = 0.5
 _IDENTITY_PATHS = frozenset({"apiVersion", "kind", "metadata.name", "metadata.namespace"})
 #: kustomize's name hash: a dash and ten characters from its vowel-free alphabet.
-_HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[bcdfghkmt2456789]{10}$")
+_HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[bcdfghkmt2456789]{10}\Z")
 _CLUSTER_SCOPED = {"ClusterServingRuntime", "ClusterStorageContainer", "ClusterRole", "ClusterRoleBinding",
                    "CustomResourceDefinition", "Namespace", "PriorityClass", "StorageClass"}
 

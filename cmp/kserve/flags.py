@@ -39,8 +39,8 @@ SERVER_TYPE_ANNOTATION = "serving.kserve.io/server-type"
 RUNTIME = "runtime"
 OVERLAY = "overlay"
 
-_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
-_ATTACHED_SHORT = re.compile(r"^-([A-Za-z])(\d+(?:\.\d+)?)$")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+\Z|^-\d*\.\d+\Z")
+_ATTACHED_SHORT = re.compile(r"^-([A-Za-z])(\d+(?:\.\d+)?)\Z")
 
 
 class FlagError(ValueError):

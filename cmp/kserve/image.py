@@ -41,7 +41,7 @@ LEGACY_GPU_TAG_RUNTIMES = frozenset({"kserve-huggingfaceserver", "kserve-tensorf
 #: The first release whose UpdateImageTag reads the server-type annotation.
 ANNOTATION_RELEASE = (0, 20)
 
-_TAG = re.compile(r":[\w.\-]*$")
+_TAG = re.compile(r":[\w.\-]*\Z")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 
 

@@ -42,7 +42,7 @@ _POSITIONAL = re.compile(r"(?<!\\)\$(?:[1-9]|\{[1-9][0-9]*\}|#|\{#\})")
 _SINGLE_QUOTED = re.compile(r"'[^']*'")
 _TRAILING_BLANKS = re.compile(r"[ \t]+\n")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.S)
 _FLAG = re.compile(r"^(--[A-Za-z][A-Za-z0-9_.-]*)")
 #: First words of a last command to which appending ``"$@"`` would not reach a server.
 _NOT_A_SERVER = frozenset({"fi", "done", "esac", "}", "wait", "then", "else", "elif", "do", "exit", "return",

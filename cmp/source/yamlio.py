@@ -115,7 +115,11 @@ class _Builder:
         if tag not in _SCALAR_TAGS:
             raise self.fail(event.start_mark, f"YAML tag {tag!r} is not allowed")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-        return self.loader.yaml_constructors[tag](self.loader, node)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        except (ValueError, KeyError, TypeError, OverflowError):  # an explicit tag on a wrong value: !!int abc
+            shown = event.value if len(event.value) <= 40 else event.value[:40] + "…"
+            raise self.fail(event.start_mark, f"{shown!r} is not a valid !!{tag.rsplit(':', 1)[-1]}") from None
 
     def count(self, n: int, mark: Any) -> None:
         self.nodes += n

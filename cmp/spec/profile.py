@@ -33,7 +33,7 @@ AUTOSCALER_PATH = ("spec", "knative", "configAutoscaler")
 
 #: The first KServe release whose webhook knows the mode names Knative and Standard.
 MIN_KSERVE_VERSION = (0, 17)
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?\Z")
 
 
 @dataclass

@@ -14,8 +14,8 @@ from typing import Any
 from ..problems import Problem
 from ..source.yamlio import Doc, Path
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", dict: "a mapping", list: "a list",
                float: "a number"}
@@ -110,7 +110,7 @@ class Reader:
         if value is None:
             return None
         pattern = DNS1035_LABEL if rfc == "1035" else DNS1123_LABEL
-        if len(value) > max_len or not pattern.match(value):
+        if len(value) > max_len or not pattern.fullmatch(value):
             start = "start with a lower-case letter" if rfc == "1035" else "start with a letter or digit"
             self.error(path, f"{value!r} is not a valid name (RFC {rfc} label: at most {max_len} characters, "
                              f"lower-case letters, digits and '-', {start} and end with a letter or digit)")

@@ -36,11 +36,12 @@ DEFAULT_KINDS = ("InferenceService",)
 
 
 def run_all(units: list[Unit], ctx: RenderContext) -> None:
-    """Every transform over every unit of a kind it handles, in order."""
+    """Every transform over every unit of a kind it handles, in order; a unit a transform marked
+    broken (its problem is reported) is left to the final checks."""
     for transform in ordered():
         kinds = getattr(transform, "KINDS", DEFAULT_KINDS)
         for unit in units:
-            if unit.isvc.get("kind") in kinds:
+            if unit.isvc.get("kind") in kinds and not unit.broken:
                 transform.apply(unit, ctx)
 
 

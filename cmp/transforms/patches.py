@@ -4,9 +4,16 @@
 ``spec.patches`` applies to the InferenceService, ``spec.runtimePatches`` to the derived
 ServingRuntime (creating one when the model had none). A failing operation is an error that
 names the operation and where it was written.
+
+Fail closed: patches that change the object's kind, name or namespace, or leave ``metadata``
+not a mapping, are an error and the object is restored as it was before them; patches that
+leave it invalid against its CRD schema (``/spec/predictor`` a string) mark the unit broken,
+so no later transform reads it, and the final schema check reports where the patch wrote it.
 """
 
 from __future__ import annotations
+
+import copy
 
 from ..derive import ensure_derived_runtime
 from ..provenance import object_key
@@ -34,6 +41,7 @@ def _apply(unit: Unit, ctx: RenderContext, target: dict, ops: list[dict], field:
     import jsonpatch  # only renders that use patches pay for the import
 
     key_before = object_key(target)
+    before = copy.deepcopy(target)
     for i, op in enumerate(ops):
         try:
             result = jsonpatch.JsonPatch([op]).apply(target, in_place=True)
@@ -41,14 +49,39 @@ def _apply(unit: Unit, ctx: RenderContext, target: dict, ops: list[dict], field:
             reason = str(exc).split(" in {")[0]  # the library appends the whole document: too much to read
             ctx.add(unit.problem(("spec", field, i), f"{op.get('op')} {op.get('path')} failed on the generated "
                                                      f"{target.get('kind')}: {reason}", rule=NAME))
+            _restore(unit, target, before)
             return
         if result is not target:  # a patch of the root path replaced the whole object
+            if not isinstance(result, dict):
+                ctx.add(unit.problem(("spec", field, i), f"{op.get('op')} {op.get('path')!r} replaces the whole "
+                                                         f"{before.get('kind')} with something not a mapping",
+                                     rule=NAME))
+                _restore(unit, target, before)
+                return
             target.clear()
             target.update(result)
         ctx.provenance.record(target, pointer_to_path(op.get("path", "")), op.get("value"),
                               unit.where(("spec", field, i)), f"{field}[{i}] {op.get('op')}")
-    if object_key(target) != key_before:
-        ctx.add(unit.problem(("spec", field), "patches may not change kind, name or namespace", rule=NAME))
+    meta = target.get("metadata")
+    identity = (target.get("apiVersion"), target.get("kind"))
+    if not isinstance(meta, dict) or object_key(target) != key_before or \
+            identity != (before.get("apiVersion"), before.get("kind")) or \
+            any(not isinstance(meta.get(k), (str, type(None))) for k in ("name", "namespace")):
+        ctx.add(unit.problem(("spec", field), "patches may not change apiVersion, kind, name or namespace "
+                                              "(nor remove metadata)", rule=NAME))
+        _restore(unit, target, before)
+        return
+    from ..validate import validate_object  # the CRD schemas, loaded once per process
+
+    if validate_object(target):
+        unit.broken = True  # reported, located at the patch, by the final schema check
+
+
+def _restore(unit: Unit, target: dict, before: dict) -> None:
+    """Put the object back as it was before the patches (later checks name it) and skip the unit."""
+    target.clear()
+    target.update(before)
+    unit.broken = True
 
 
 def pointer_to_path(pointer: str) -> str:

@@ -46,7 +46,7 @@ MIN_VERSION = (0, 20, 0)
 LABEL_DEPLOYMENT = "kserve-cmp.io/model-deployment"
 LABEL_NAMESPACE = "kserve-cmp.io/model-namespace"
 
-_DIGEST = re.compile(r"@[A-Za-z0-9_+.-]+:[0-9a-fA-F]{32,}$")
+_DIGEST = re.compile(r"@[A-Za-z0-9_+.-]+:[0-9a-fA-F]{32,}\Z")
 
 
 @dataclass(frozen=True)
