@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any, Callable
 
 _DIR = os.path.join(os.path.dirname(__file__), "releases")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?\Z")
 
 
 class UnknownRelease(ValueError):

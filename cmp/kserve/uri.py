@@ -18,8 +18,8 @@ SCHEMES = ("gs", "s3", "pvc", "file", "https", "http", "hdfs", "webhdfs", "oci",
 #: Schemes whose first part after ``://`` names something that must be there (bucket, claim, host...).
 NEED_AUTHORITY = ("gs", "s3", "pvc", "hf", "oci", "oci+native", "oci+fetch", "modelscope", "http", "https")
 
-_SCHEME_COLON = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):(.*)$", re.S)
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SCHEME_COLON = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):(.*)\Z", re.S)
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _CATCH_ALL = re.compile(r"https?://(.+)/(.+)")
 
 

@@ -25,7 +25,7 @@ from .yamlio import Doc
 #: kustomize's generator kinds (``configuredBy`` of a generated object's origin) and what they make.
 GENERATORS = {"SecretGenerator": "Secret", "ConfigMapGenerator": "ConfigMap"}
 #: ``<name>-<hash>``: the suffix kustomize appends to a generated name (ten characters).
-_HASHED = re.compile(r"^(.+)-([a-z0-9]{10})$")
+_HASHED = re.compile(r"^(.+)-([a-z0-9]{10})\Z")
 
 #: Field-path endings (list indices dropped) whose string names an object of that kind.
 SHAPES: dict[str, tuple[tuple[str, ...], ...]] = {
