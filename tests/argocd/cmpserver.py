@@ -53,7 +53,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 import yaml
 
@@ -840,9 +840,16 @@ class CmpServer:
     use_generate_paths: bool = False
     max_response: int = MAX_MESSAGE_SIZE
 
+    #: Every server made, so that a test can stop what each left running (:meth:`stop`).
+    instances: ClassVar[list[CmpServer]] = []
+
     def __post_init__(self) -> None:
         # Service.Init: the sidecar's work dir is wiped and created 0700 when the server starts.
         self.temp_root = Path(os.path.realpath(self.temp_root))
+        # The sidecar's own /tmp (a private emptyDir): common.GetCMPWorkDir puts _cmp_server under
+        # os.TempDir(), and whatever the plugin keeps in its temp dir stays in this container.
+        self.sidecar_env = {"TMPDIR": str(self.temp_root)} | dict(self.sidecar_env)
+        CmpServer.instances.append(self)
         self.work_root = self.temp_root / "_cmp_server"
         shutil.rmtree(self.work_root, ignore_errors=True)
         self.work_root.mkdir(parents=True, mode=0o700)
@@ -888,6 +895,39 @@ class CmpServer:
         finally:
             shutil.rmtree(work, ignore_errors=True)
             self.last_kill = end_request(groups, self.grace)
+
+
+def stop_sidecar(temp_root: Path, grace: float = 2.0) -> list[int]:
+    """The sidecar container stops: SIGTERM, then SIGKILL, every process still running with this
+    sidecar's ``TMPDIR`` (a server a plugin started detached from its request); returns their pids."""
+    marker = f"TMPDIR={os.path.realpath(temp_root)}".encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    if marker in handle.read() + b"\0":
+                        found.append(int(entry))
+            except OSError:
+                continue
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in found:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        end = time.monotonic() + grace
+        while time.monotonic() < end and any(os.path.exists(f"/proc/{pid}") and _running(pid) for pid in found):
+            time.sleep(0.02)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _remaining(deadline: float | None) -> float | None:

@@ -13,7 +13,7 @@ import pytest
 
 from argocd.cmpserver import (MAX_MESSAGE_SIZE, Application, CmpFailure, CmpServer, Cluster, PluginConfig,
                               application_root, args_to_log, envsubst, go_match, pack, parameter_env, parameters_json,
-                              split_documents, split_manifests, unpack)
+                              split_documents, split_manifests, stop_sidecar, unpack)
 from argocd.examples import sidecar_env
 
 #: A plugin that reports what it sees (env, cwd, stdin, file modes) inside a ConfigMap.
@@ -253,6 +253,20 @@ def test_group_gets_sigterm_then_sigkill_when_a_successful_request_ends(tmp_path
     while time.monotonic() < deadline and _alive(stubborn):
         time.sleep(0.02)
     assert not _alive(stubborn), "then it gets SIGKILL"
+
+
+def test_a_detached_process_lives_until_the_sidecar_stops(tmp_path: Path) -> None:
+    # setsid leaves the request's group: Argo CD never signals it; only the container's end does
+    pids = tmp_path / "pids"
+    script = f"setsid sleep 60 >/dev/null 2>&1 < /dev/null & echo $! > {pids}; echo '{CONFIGMAP}'"
+    server = shell_server(tmp_path, script, grace=0.2)
+    assert server.generate(small_repo(tmp_path), APP).ok
+    server.last_kill.join(5)
+    detached = int(pids.read_text())
+    assert _alive(detached)
+    assert server.sidecar_env["TMPDIR"] == str(server.temp_root), "the sidecar's own temp dir"
+    assert detached in stop_sidecar(server.temp_root)
+    assert not _alive(detached)
 
 
 def _alive(pid: int) -> bool:
