@@ -17,7 +17,7 @@ import yaml
 
 from argocd.cmpserver import Application, CmpServer, PluginConfig
 from cmp.source.ignore import load
-from cmp.spec.apps import find_apps
+from cmp.spec.apps import closure, find_apps
 from helpers import REPO
 
 OVERLAYS = REPO / "overlays"
@@ -68,23 +68,13 @@ def application_for(app_dir: Path) -> Application:
     return found
 
 
-def generate_paths(app_dir: Path, extra: Iterable[Path] = ()) -> str:
+def generate_paths(app_dir: Path, extra: Iterable[Path] = (), root: Path = REPO) -> str:
     """An annotation naming ``app_dir`` and every directory outside it that its kustomizations
-    reference (``resources``, ``bases``, ``components``), plus ``extra`` paths, relative to it."""
+    read (``cmp.spec.apps.closure``), plus ``extra`` paths, relative to ``app_dir``."""
     app_dir = app_dir.resolve()
-    found: set[Path] = set()
-    todo = [app_dir]
-    while todo:
-        here = todo.pop()
-        kustomization = _kustomization(here)
-        for doc in _yaml_docs(kustomization) if kustomization else []:
-            for entry in (e for f in REFERENCE_FIELDS for e in (doc.get(f) or []) if isinstance(e, str)):
-                target = (here / entry).resolve()
-                if target.is_dir() and target not in found:
-                    found.add(target)
-                    todo.append(target)
-    outside = {t for t in found if not t.is_relative_to(app_dir)} | {Path(e).resolve() for e in extra}
-    return ";".join(["."] + sorted(os.path.relpath(t, app_dir) for t in outside))
+    reads = closure(str(root), os.path.relpath(app_dir, root.resolve()))
+    outside = {(root / d).resolve() for d in reads.directories} | {Path(e).resolve() for e in extra}
+    return ";".join(["."] + sorted(os.path.relpath(t, app_dir) for t in outside if not t.is_relative_to(app_dir)))
 
 
 def plugin() -> PluginConfig:

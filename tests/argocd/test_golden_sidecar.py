@@ -58,7 +58,7 @@ def _application(case: Path, repo: Path) -> Application:
         parameters.append({"name": name, "string": value})
     rel = app_dir.relative_to(repo).as_posix()
     return Application(name=case.name, path=rel, plugin=plugin().reachable_as, parameters=tuple(parameters),
-                       generate_paths=generate_paths(app_dir, extra))
+                       generate_paths=generate_paths(app_dir, extra, repo))
 
 
 @pytest.mark.parametrize("mode", MODES)
