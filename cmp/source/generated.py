@@ -37,8 +37,12 @@ _LONGEST = max(len(e) for endings in SHAPES.values() for e in endings)
 
 
 def unrewritten(docs: list[Doc]) -> list[Problem]:
-    """An error for each reference to ``X`` where the app has no ``X`` but generates ``X-<hash>``."""
-    generated: dict[tuple[str, str], list[tuple[str, Doc]]] = {}
+    """An error for each reference to ``X`` where the app has no ``X`` but generates ``X-<hash>``.
+
+    Also when a ``namePrefix``/``nameSuffix`` made it ``<prefix>X<suffix>-<hash>``, provided nothing
+    references that generated name (a plain name inside another is a weaker tell-tale).
+    """
+    generated: list[tuple[str, str, str, Doc]] = []   # kind, generated name, name without the hash, doc
     present: set[tuple[str, str]] = set()
     for doc in docs:
         kind, name = _kind_name(doc.obj)
@@ -46,7 +50,7 @@ def unrewritten(docs: list[Doc]) -> list[Problem]:
             continue
         match = _HASHED.match(name)
         if getattr(doc, "generated_by", None) in GENERATORS and match:
-            generated.setdefault((kind, match.group(1)), []).append((name, doc))
+            generated.append((kind, name, match.group(1), doc))
         else:
             present.add((kind, name))
     if not generated:
@@ -56,18 +60,36 @@ def unrewritten(docs: list[Doc]) -> list[Problem]:
     referenced = {(kind, value) for kind, value, _, _ in refs}
     problems = []
     for kind, value, doc, path in refs:
-        made = generated.get((kind, value))
-        if not made or (kind, value) in present:
+        if (kind, value) in present:
             continue
-        name, source = made[0]
+        made = [g for g in generated if g[0] == kind and g[2] == value] or \
+            [g for g in generated if g[0] == kind and value in g[2] and (kind, g[1]) not in referenced]
+        if not made:
+            continue
+        _, name, _, source = made[0]
         others = "nothing references it" if (kind, name) not in referenced else "other fields reference it"
-        problems.append(doc.problem(path, f"{kind} {value!r} is not in the app, which generates {name!r} from "
-                                          f"{value!r} ({source.file or 'a generator'}); {others}: kustomize did "
-                                          f"not rewrite this field. Reference it from a field kustomize rewrites "
-                                          f"(docs/inputs.md lists them), or set generatorOptions."
-                                          f"disableNameSuffixHash: true for this generator",
+        problems.append(doc.problem(path, f"{kind} {value!r} is not in the app, which generates {name!r} "
+                                          f"({source.file or 'a generator'}); {others}: kustomize did not "
+                                          f"rewrite this field. {_fix(doc.obj, source.obj)}",
                                     rule="generated-name"))
     return problems
+
+
+def _fix(referrer: Any, referral: Any) -> str:
+    """The likely cause and its fix: different namespaces, else a field kustomize does not know."""
+    mine, theirs = _namespace(referrer), _namespace(referral)
+    if mine != theirs:
+        return (f"kustomize rewrites a reference only within one namespace, and this object is in "
+                f"{mine or 'no namespace'} while the generated object is in {theirs or 'no namespace'}: "
+                f"set namespace: in the kustomization (or the same namespace on both)")
+    return ("Reference it from a field kustomize rewrites (docs/inputs.md lists them), or set "
+            "generatorOptions.disableNameSuffixHash: true for this generator")
+
+
+def _namespace(obj: Any) -> str | None:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    value = meta.get("namespace") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def references(obj: Any) -> Iterator[tuple[str, str, tuple]]:

@@ -18,8 +18,9 @@ spec:
 """
 
 
-def secret(name: str, generated: bool = True) -> Doc:
-    doc = Doc({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}}, "kustomization.yaml")
+def secret(name: str, generated: bool = True, namespace: str | None = None) -> Doc:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    doc = Doc({"apiVersion": "v1", "kind": "Secret", "metadata": meta}, "kustomization.yaml")
     doc.generated_by = "SecretGenerator" if generated else None
     return doc
 
@@ -32,8 +33,8 @@ def test_reference_to_the_generators_name_is_an_error_naming_both() -> None:
     (problem,) = unrewritten([secret("hf-token-dbdgd77ct8"), model("hf-token")])
     text = problem.format()
     assert text.startswith("model.yaml:9: spec.model.env[0].valueFrom.secretKeyRef.name: Secret 'hf-token' is not "
-                           "in the app, which generates 'hf-token-dbdgd77ct8' from 'hf-token' (kustomization.yaml); "
-                           "nothing references it")
+                           "in the app, which generates 'hf-token-dbdgd77ct8' (kustomization.yaml); nothing references "
+                           "it: kustomize did not rewrite this field. Reference it from a field kustomize rewrites")
 
 
 def test_rewritten_reference_is_fine() -> None:
@@ -79,3 +80,18 @@ def test_shapes() -> None:
     assert found == [("ConfigMap", "c1"), ("ConfigMap", "c2"), ("ConfigMap", "c3"),
                      ("Secret", "s1"), ("Secret", "s2"), ("Secret", "s3"), ("Secret", "s4"), ("Secret", "s5"),
                      ("Secret", "s6"), ("Secret", "s7")]
+
+
+def test_a_name_prefix_is_seen_through_when_nothing_references_the_generated_name() -> None:
+    (problem,) = unrewritten([secret("dev-hf-token-dbdgd77ct8"), model("hf-token")])
+    assert "generates 'dev-hf-token-dbdgd77ct8'" in problem.message
+    # ... but a generated name that something references is not a tell-tale for a name inside it
+    other = load_stream(MODEL.replace("REF", "dev-hf-token-dbdgd77ct8").replace("name: m}", "name: n}"), "n.yaml")
+    assert unrewritten([secret("dev-hf-token-dbdgd77ct8"), model("hf-token"), *other]) == []
+
+
+def test_different_namespaces_are_named_as_the_cause() -> None:
+    text = MODEL.replace("REF", "hf-token").replace("metadata: {name: m}", "metadata: {name: m, namespace: llm}")
+    (problem,) = unrewritten([secret("hf-token-dbdgd77ct8"), load_stream(text, "model.yaml")[0]])
+    assert "kustomize rewrites a reference only within one namespace, and this object is in llm while the " \
+           "generated object is in no namespace: set namespace: in the kustomization" in problem.message
