@@ -259,7 +259,8 @@ def report(r: Results, kustomize_cmd: list[str], note: str = "") -> str:
     wall = r.ours_row.wall / r.kustomize_row.wall
     cpu = r.ours_row.cpu / r.kustomize_row.cpu if r.kustomize_row.cpu else float("nan")
     lines = [f"machine: {note or machine()}",
-             f"plugin.yaml generate: {' '.join(r.command)}; kustomize: {' '.join(kustomize_cmd)} DIR", "",
+             f"plugin.yaml generate: {' '.join(r.command)}; kustomize: "
+             f"{' '.join([os.path.basename(kustomize_cmd[0]), *kustomize_cmd[1:]])} DIR", "",
              f"plain app, 1 model:     generate {r.plain.a * 1000:6.1f} ms, kustomize build (same objects) "
              f"{r.plain.b * 1000:6.1f} ms: {r.plain.ratio:.2f}x ({verdict(r.plain.ratio, TARGETS['plain'])})",
              f"plain app, in-process:  render   {r.render.a * 1000:6.1f} ms, kustomize build (same objects) "
