@@ -239,6 +239,9 @@ def _with_app(problem: Problem, path: str) -> Problem:
 @click.option("--max-size", type=click.IntRange(min=2000), default=65536, show_default=True,
               help="Largest markdown output, in characters (GitHub's comment limit).")
 @click.option("--comment-key", default="", help="Key in the markdown marker, for several comments per PR.")
+@click.option("--parts-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="With --format markdown: also write each comment of a report split over "
+                   "--max-size to DIR/part-N.md (one part when it fits).")
 @click.option("--param", "parameters", multiple=True, metavar="NAME=VALUE",
               help="An Argo CD plugin parameter of the Application (repeatable).")
 @click.option("--env", "app_env", multiple=True, metavar="NAME=VALUE",
@@ -249,7 +252,8 @@ def _with_app(problem: Problem, path: str) -> Problem:
 @_settings_options
 def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base: bool, fmt: str, color: str,
          show_secrets: bool, max_size: int, comment_key: str, parameters: tuple[str, ...],
-         app_env: tuple[str, ...], all_apps: bool, excludes: tuple[str, ...], **options: Any) -> None:
+         app_env: tuple[str, ...], all_apps: bool, excludes: tuple[str, ...], parts_dir: str | None,
+         **options: Any) -> None:
     """Show what a change does to the rendered manifests and to each model's pod.
 
     \b
@@ -270,8 +274,10 @@ def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base:
         if show_secrets and os.environ.get("CI"):
             raise UsageError("--show-secrets is refused when CI is set (the output may be published)")
         colour = color == "always" or (color == "auto" and fmt == "text" and sys.stdout.isatty())
+        if parts_dir and fmt != "markdown":
+            raise UsageError("--parts-dir needs --format markdown")
         request = DiffRequest(paths, base, head, merge_base, fmt, colour, show_secrets, max_size, comment_key,
-                              all_apps, excludes)
+                              all_apps, excludes, parts_dir)
         try:
             settings = diff_settings(options, list(parameters), list(app_env), os.environ)
             text, code = run_diff(request, settings)

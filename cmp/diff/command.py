@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from ..problems import UsageError
@@ -9,7 +10,7 @@ from ..settings import Settings
 from . import sides as sides_mod
 from .compare import diff_trees
 from .jsonout import render_json
-from .markdown import MAX_SIZE, render_markdown
+from .markdown import MAX_SIZE, render_markdown_parts
 from .result import DiffReport
 from .text import render_text
 
@@ -31,6 +32,7 @@ class DiffRequest:
     comment_key: str = ""
     all_apps: bool = False                # render every app, not only those a changed file affects
     excludes: tuple[str, ...] = ()        # gitignore patterns of directories discovery skips
+    parts_dir: str | None = None          # markdown: also write each comment part to DIR/part-N.md
 
 
 def run_diff(request: DiffRequest, settings: Settings) -> tuple[str, int]:
@@ -57,7 +59,22 @@ def build_report(request: DiffRequest, settings: Settings) -> DiffReport:
 
 def format_report(report: DiffReport, request: DiffRequest) -> str:
     if request.fmt == "markdown":
-        return render_markdown(report, request.max_size, request.comment_key)
+        parts = render_markdown_parts(report, request.max_size, request.comment_key)
+        if request.parts_dir:
+            write_parts(parts, request.parts_dir)
+        return "".join(parts)
     if request.fmt == "json":
         return render_json(report)
     return render_text(report, colour=request.colour)
+
+
+def write_parts(parts: list[str], directory: str) -> None:
+    """``part-1.md`` ... ``part-N.md`` in ``directory`` (created; an existing one must hold no
+    earlier parts, so a stale part can never be posted)."""
+    os.makedirs(directory, exist_ok=True)
+    stale = sorted(n for n in os.listdir(directory) if n.startswith("part-") and n.endswith(".md"))
+    if stale:
+        raise UsageError(f"--parts-dir {directory}: holds earlier parts ({', '.join(stale)}); give an empty directory")
+    for number, part in enumerate(parts, 1):
+        with open(os.path.join(directory, f"part-{number}.md"), "w", encoding="utf-8") as handle:
+            handle.write(part)

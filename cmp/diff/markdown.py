@@ -9,9 +9,12 @@ overrides are shown as escapes (:func:`cmp.safetext.visible`) in code spans, cod
 headings, tables and summaries alike. A CR in an arg value would otherwise end the Markdown
 line, and a ``<!--`` after it would hide every later change from the reviewer.
 
-The budget counts what GitHub counts (UTF-16 code units; a comment may hold 65,536). Blocks
-are added whole while they fit; the first that does not is cut at a line boundary with its
-fence closed, every open ``<details>`` is closed, and a notice at the top says what was left out.
+The budget counts what GitHub counts (UTF-16 code units; a comment may hold 65,536). When the
+whole report does not fit, it is split into numbered parts (one comment each): blocks (an
+error, the model summaries, one object's diff) are never split between parts, every
+``<details>`` is closed at the end of a part and reopened in the next. Only a block larger than a
+whole part is cut at a line boundary with its fence closed; past :data:`MAX_PARTS` parts the rest
+is left out with a notice.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ MARKER = "kserve-cmp-diff"
 OPEN_APPS = 5
 #: Room kept for the truncation notice and the closing of the app being cut.
 RESERVE = 600
+#: Most comments one diff is split into; past it, the last is cut with a notice.
+MAX_PARTS = 10
+#: Stands for the number of parts until it is known (as wide as any number it becomes).
+_TOTAL = "\x00N\x00"
 #: Longest list of unchanged app names; a longer one is replaced by their number.
 FOOTER_NAMES = 2000
 _ICONS = {"added": "➕", "removed": "➖", "changed": "✏️", "renamed": "🔀"}
@@ -40,8 +47,13 @@ def size(text: str) -> int:
 
 
 def marker(key: str = "") -> str:
-    """The hidden line that identifies this comment (one per key)."""
+    """The hidden line that identifies this comment (one per key); also the first part's."""
     return f"<!-- {MARKER}{':' + key if key else ''} -->"
+
+
+def part_marker(key: str, number: int) -> str:
+    """The hidden line of part ``number`` (2 and up) of a comment split in parts."""
+    return f"<!-- {MARKER}{':' + key if key else ''} part {number} -->" if number > 1 else marker(key)
 
 
 @dataclass(frozen=True)
@@ -72,14 +84,78 @@ class Block:
 
 
 def render_markdown(report: DiffReport, max_size: int = MAX_SIZE, key: str = "") -> str:
-    """The comment body; never longer than ``max_size`` (at least :data:`RESERVE` * 2)."""
+    """The comment body, or its parts one after another; each part within ``max_size``."""
+    return "".join(render_markdown_parts(report, max_size, key))
+
+
+def render_markdown_parts(report: DiffReport, max_size: int = MAX_SIZE, key: str = "",
+                          max_parts: int = MAX_PARTS) -> list[str]:
+    """The comment as numbered parts, each never longer than ``max_size`` (at least
+    :data:`RESERVE` * 2): one part when everything fits, else as many as it takes, up to
+    ``max_parts``. An object's diff is never split between parts (only one larger than a whole
+    part is cut, with a note); an app continued in the next part says so. Past ``max_parts``,
+    the last part is cut and a notice at its top says what was left out."""
     header, footer = _header(report, key), _footer(report, min(FOOTER_NAMES, max_size // 4))
     # changed apps first; apps broken on both sides after them, listed with their messages
     apps = [a for a in report.apps if a.changed] + report.still_broken
     body, shown, complete = _fit(apps, max_size - size(header) - size(footer) - RESERVE)
-    total = sum(len(_blocks(a)) for a in apps)
-    notice = "" if complete else _notice(max_size, shown, total)
-    return header + notice + body + footer
+    if complete or max_parts <= 1:
+        total = sum(len(_blocks(a)) for a in apps)
+        notice = "" if complete else _notice(max_size, shown, total)
+        return [header + notice + body + footer]
+    return _split(report, apps, header, footer, max_size, key, max_parts)
+
+
+def _continued_header(key: str, number: int) -> str:
+    return f"{part_marker(key, number)}\n## kserve-cmp diff, part {number} of {_TOTAL}\n\n"
+
+
+def _split(report: DiffReport, apps: list[AppDiff], header: str, footer: str, max_size: int, key: str,
+           max_parts: int) -> list[str]:
+    """Parts of at most ``max_size``: whole blocks only, each app's ``<details>`` closed at the end
+    of a part and reopened (marked continued) at the start of the next."""
+    expanded = len(apps) <= OPEN_APPS
+    room_of = max_size - RESERVE
+    first = header.replace(f"## kserve-cmp diff\n", f"## kserve-cmp diff, part 1 of {_TOTAL}\n", 1)
+    parts: list[str] = []
+    current, room = [first], room_of - size(first)
+    left_out = 0
+    for app in apps:
+        opening, closing = _app_frame(app, expanded)
+        is_open = False          # the app's <details> is open in the current part
+        shown_any = False        # some block of the app went into an earlier part
+        for block in _blocks(app):
+            text = block.text()
+            piece = text if is_open else opening + text
+            if size(piece) + size(closing) > room and len(current) > 1:
+                if len(parts) + 1 >= max_parts:
+                    left_out += 1
+                    continue
+                if is_open:
+                    current.append(closing)
+                parts.append("".join(current))
+                head = _continued_header(key, len(parts) + 1)
+                current, room = [head], room_of - size(head)
+                opening = _app_frame(app, expanded, continued=shown_any)[0]
+                is_open = False
+                piece = opening + text
+            if size(piece) + size(closing) > room:       # one block larger than a whole part
+                frame = "" if is_open else opening
+                piece = frame + (block.cut(room - size(frame) - size(closing)) or "")
+            current.append(piece)
+            room -= size(piece)
+            is_open = shown_any = True
+        if is_open:
+            current.append(closing)
+            room -= size(closing)
+    if left_out:
+        current.insert(1, f"> [!WARNING]\n> {left_out} more sections did not fit in {max_parts} comments. "
+                          "Run `cmp diff` locally for the whole diff.\n\n")
+    if size(footer) <= room:
+        current.append(footer)
+    parts.append("".join(current))
+    total = str(len(parts))
+    return [part.replace(_TOTAL, total, 1) for part in parts]
 
 
 def _fit(apps: list[AppDiff], room: int) -> tuple[str, int, bool]:
@@ -147,12 +223,12 @@ def _footer(report: DiffReport, longest: int) -> str:
     return names if size(names) <= longest else f"Unchanged: {len(unchanged)} apps.\n"
 
 
-def _app_frame(app: AppDiff, expanded: bool) -> tuple[str, str]:
+def _app_frame(app: AppDiff, expanded: bool, continued: bool = False) -> tuple[str, str]:
     changed = [o for o in app.objects if o.action != UNCHANGED]
     what = "does not render" if app.head_failed() else "renders on neither side" if app.still_broken() else \
         "base does not render" if app.errors else \
         f"{len(changed)} object{'s' if len(changed) != 1 else ''}"
-    summary = f"<b>{html.escape(visible(app.path))}</b>: {what}"
+    summary = f"<b>{html.escape(visible(app.path))}</b>: {what}{' (continued)' if continued else ''}"
     return f"<details{' open' if expanded else ''}>\n<summary>{summary}</summary>\n\n", "</details>\n\n"
 
 

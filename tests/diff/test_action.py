@@ -96,13 +96,34 @@ def test_a_change_creates_the_comment(pr: Path, tmp_path: Path) -> None:
     assert outputs == {"exit-code": "1", "changed": "true"}
 
 
-def test_an_existing_comment_is_edited(pr: Path, tmp_path: Path) -> None:
+def test_an_existing_comment_is_edited_and_parts_no_longer_needed_deleted(pr: Path, tmp_path: Path) -> None:
     _write_model(pr, MODEL.replace("MIN", "2"))
-    code, calls, _ = _run(pr, tmp_path, FAKE_GH_IDS="42\n43", COMMENT_KEY="prod")
+    earlier = ("42 <!-- kserve-cmp-diff:prod -->\n43 <!-- kserve-cmp-diff:prod part 2 -->\n"
+               "44 <!-- kserve-cmp-diff:production -->\n45 <!-- kserve-cmp-diff:prod part 02 -->")
+    code, calls, _ = _run(pr, tmp_path, FAKE_GH_IDS=earlier, COMMENT_KEY="prod")
     assert code == 0
-    assert '"<!-- kserve-cmp-diff:prod -->\\n"' in calls[0]["args"][-1]
+    assert '"<!-- kserve-cmp-diff:prod "' in calls[0]["args"][-1]
     assert calls[1]["args"][:4] == ["api", "--method", "PATCH", "repos/acme/models/issues/comments/42"]
     assert calls[1]["body"].startswith("<!-- kserve-cmp-diff:prod -->\n")
+    assert [c["args"][:4] for c in calls[2:]] == [["api", "--method", "DELETE", "repos/acme/models/issues/comments/43"]]
+
+
+def test_a_diff_over_the_limit_is_posted_in_parts(pr: Path, tmp_path: Path) -> None:
+    """Each part is one comment under the size limit; existing parts are edited, missing ones created."""
+    for i in range(6):
+        (pr / "apps" / f"m{i}").mkdir(parents=True, exist_ok=True)
+        (pr / "apps" / f"m{i}" / "model.yaml").write_text(
+            MODEL.replace("iris", f"m{i}").replace("MIN", "2").replace("gs://b/iris", f"gs://b/m{i}"))
+    code, calls, _ = _run(pr, tmp_path, DIFF_ARGS="--max-size 2500", FAKE_GH_IDS="42 <!-- kserve-cmp-diff -->")
+    assert code == 0
+    posts = [c for c in calls if "--method" in c["args"]]
+    assert posts[0]["args"][:4] == ["api", "--method", "PATCH", "repos/acme/models/issues/comments/42"]
+    assert len(posts) >= 2 and all(c["args"][2] == "POST" for c in posts[1:])
+    for number, call in enumerate(posts, 1):
+        first = call["body"].splitlines()[0]
+        assert first == ("<!-- kserve-cmp-diff -->" if number == 1 else f"<!-- kserve-cmp-diff part {number} -->")
+        assert f"part {number} of {len(posts)}" in call["body"]
+        assert len(call["body"].encode("utf-16-le")) // 2 <= 2500
 
 
 def test_no_change_posts_nothing_new(pr: Path, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmp.diff.markdown import code, fence_for, render_markdown, size
+from cmp.diff.markdown import code, fence_for, render_markdown, render_markdown_parts, size
 from cmp.diff.match import ObjectId
 from cmp.diff.result import AppDiff, DiffReport, ModelDiff, ObjectDiff, Row, SideError
 
@@ -59,12 +59,49 @@ def _well_formed(markdown: str) -> bool:
 @given(apps=st.integers(1, 8), lines=st.integers(1, 80), budget=st.integers(2000, 12000),
        text=st.text(alphabet="ab`<|😀\\*", min_size=1, max_size=12), unchanged=st.integers(0, 200))
 def test_any_report_fits_its_budget_and_stays_well_formed(apps, lines, budget, text, unchanged) -> None:
-    markdown = render_markdown(_report(apps, lines, text, unchanged), budget)
+    """One comment (max_parts=1): within the budget, well formed, a notice exactly when cut."""
+    [markdown] = render_markdown_parts(_report(apps, lines, text, unchanged), budget, max_parts=1)
     assert size(markdown) <= budget
     assert _well_formed(markdown)
     full = render_markdown(_report(apps, lines, text, unchanged), 10**9)
     sections = markdown.split("\nUnchanged: ")[0]  # the list of unchanged apps shrinks to a count
     assert ("[!WARNING]" in markdown) == (sections != full.split("\nUnchanged: ")[0])
+
+
+def _object_titles(markdown: str) -> list[str]:
+    return re.findall(r"^#### .*$", markdown, re.M)
+
+
+@settings(max_examples=60, deadline=None)
+@given(apps=st.integers(1, 12), lines=st.integers(1, 60), budget=st.integers(2000, 12000),
+       text=st.text(alphabet="ab`<|😀\\*", min_size=1, max_size=12))
+def test_parts_each_fit_hold_whole_objects_and_lose_nothing(apps, lines, budget, text) -> None:
+    """Split in parts: each within the budget and well formed, numbered, each object diff whole in
+    exactly one part (unless one object alone is larger than a part), nothing left out."""
+    report = _report(apps, lines, text)
+    parts = render_markdown_parts(report, budget, key="k", max_parts=100)
+    whole = render_markdown(report, 10**9, key="k")
+    assert parts[0].startswith("<!-- kserve-cmp-diff:k -->\n")
+    for number, part in enumerate(parts, 1):
+        assert size(part) <= budget and _well_formed(part), number
+        if len(parts) > 1:
+            assert f"part {number} of {len(parts)}" in part
+        if number > 1:
+            assert part.startswith(f"<!-- kserve-cmp-diff:k part {number} -->\n")
+    assert "[!WARNING]" not in "".join(parts)
+    titles = [t for part in parts for t in _object_titles(part)]
+    assert titles == _object_titles(whole)
+    cut = "more lines cut" in "".join(parts)
+    if not cut:
+        for title in titles:
+            block = whole.split(title, 1)[1].split("\n#### ", 1)[0].split("</details>", 1)[0]
+            assert sum(block in part for part in parts) == 1, title
+
+
+def test_too_many_parts_end_with_a_notice() -> None:
+    parts = render_markdown_parts(_report(12, 60, "x"), 2000, max_parts=2)
+    assert len(parts) == 2 and all(size(p) <= 2000 for p in parts)
+    assert "[!WARNING]" in parts[-1] and "did not fit in 2 comments" in parts[-1]
 
 
 def test_the_marker_carries_the_key() -> None:
