@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import explain
+from ..kserve.autoscaling import CLASS, KSERVE_CLASS, METRIC
 from ..kserve.flags import flag_rules_for, parse_args
 from ..kserve.merge import AssemblyError, assemble_predictor_container
+from ..transforms.health import FLAG as HEALTH_FLAG
 from ..unit import Unit
 from .result import ADDED, CHANGED, REMOVED, RENAMED, UNCHANGED, ModelDiff, Row
 
@@ -61,10 +63,66 @@ def model_facts(unit: Unit, objects: list[dict]) -> ModelFacts:
     values.update(flag_values(container.get("args") or [], runtime or {}, isvc) if container else {})
     values.update(replicas(isvc, predictor, unit.facts))
     values["GPUs"] = gpus(container.get("resources") or {}) if container else NONE
+    values.update(multinode(unit.facts.get("multinode")))
+    values.update(autoscaler(isvc, unit.facts))
     if model is not None:
         values["storage URI"] = str(model.get("storageUri") or NONE)
         values["storage initializer"] = storage_initializer(model.get("storageUri"), predictor, objects)
+        values.update(storage_container(predictor, objects))
+    values.update(transformer((isvc.get("spec") or {}).get("transformer")))
     return ModelFacts(model_key(isvc), values["runtime"], values["image"], values)
+
+
+def multinode(facts: Any) -> dict[str, str]:
+    """Parallel sizes, worker pods and GPUs per node as KServe computes them (the multinode transform)."""
+    if not isinstance(facts, dict):
+        return {}
+    resource = str(facts.get("gpuResource") or "GPU")
+    return {"tensor parallel size": text(facts.get("tensorParallelSize")),
+            "pipeline parallel size": text(facts.get("pipelineParallelSize")),
+            "worker pods": text(facts.get("workers")),
+            "GPUs per head pod": f"{text(facts.get('headGpus'))} {resource}",
+            "GPUs per worker pod": f"{text(facts.get('workerGpus'))} {resource}"}
+
+
+def autoscaler(isvc: dict, facts: dict) -> dict[str, str]:
+    """The autoscaler class and metric the model gets (annotations; the HPA metric KServe creates)."""
+    annotations = (isvc.get("metadata") or {}).get("annotations") or {}
+    predictor = ((isvc.get("spec") or {}).get("predictor") or {})
+    own = predictor.get("annotations") or {}
+    values = {"autoscaler class": text(own.get(KSERVE_CLASS) or annotations.get(KSERVE_CLASS)
+                                       or own.get(CLASS) or annotations.get(CLASS)),
+              "autoscaler metric": text(own.get(METRIC) or annotations.get(METRIC))}
+    scaling = facts.get("scaling") if isinstance(facts.get("scaling"), dict) else {}
+    metric = (((scaling.get("components") or {}).get("predictor")) or {}).get("metric")
+    if isinstance(metric, dict) and metric.get("value") is not None:
+        values["HPA metric"] = text(metric["value"])
+    return values
+
+
+def storage_container(predictor: dict, objects: list[dict]) -> dict[str, str]:
+    """Image and resources of the model's pinned ClusterStorageContainer, when it has one."""
+    name = predictor.get("storageContainerName")
+    csc = next((o for o in objects if o.get("kind") == "ClusterStorageContainer"
+                and (o.get("metadata") or {}).get("name") == name), None) if name else None
+    if csc is None:
+        return {}
+    container = ((csc.get("spec") or {}).get("container") or {})
+    return {"storage initializer image": text(container.get("image")),
+            "storage initializer resources": text(container.get("resources"))}
+
+
+def transformer(spec: Any) -> dict[str, str]:
+    """The transformer's image, args and whether it checks the predictor's health."""
+    if not isinstance(spec, dict):
+        return {}
+    containers = spec.get("containers") or []
+    first = containers[0] if containers and isinstance(containers[0], dict) else {}
+    args = [str(a) for a in first.get("args") or []]
+    health = HEALTH_FLAG in args        # the render writes the bare flag, once, when the check is on
+    return {"transformer image": text(first.get("image")),
+            "transformer args": " ".join(args),
+            "transformer health check": "on" if health else "off"}
 
 
 def _container(runtime: dict | None, isvc: dict, predictor: dict) -> tuple[dict, str]:
