@@ -26,7 +26,6 @@ from typing import Any
 from ..kserve import gpu
 from ..kserve import image as img
 from ..kserve import uri as uris
-from ..kserve.flags import server_type
 from ..kserve.merge import AssemblyError, kserve_container, merge_runtime_container
 from ..unit import RenderContext, Unit
 from .storage import predictor_uri
@@ -184,8 +183,9 @@ def _check_gpu_build(unit: Unit, ctx: RenderContext) -> None:
     if any(not gpu.is_known(n, known) and gpu.misspelling_of(n, known) for n in others):
         return  # the misspelt name is an error of its own
     version = model.get("runtimeVersion")
-    kind = server_type(runtime)
-    runs = img.update_image_tag(written, runtime_version=version, server_type=kind, resources=resources)
+    kind = img.kserve_server_type(runtime)
+    runs = img.update_image_tag(written, runtime_version=version, server_type=kind, resources=resources,
+                                runtime_name=(runtime.get("metadata") or {}).get("name"), release=unit.kserve.tag)
     where = _resources_path(unit)
     if not version and kind in img.CPU_REPO_SERVER_TYPES and runs != written:
         because = (f"KServe picks the GPU build only for an nvidia.com/gpu (or MIG) limit, not {', '.join(others)}"
