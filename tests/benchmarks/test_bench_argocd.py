@@ -50,6 +50,10 @@ def test_report_states_every_target() -> None:
     assert "1.60x (target <= 1.8x: ok)" in text
     assert "1.30x (target <= 1.25x: MISSED)" in text
     assert "200 overlay apps in a row" in text and "1.30x wall (target <= 1.3x: ok), 1.25x CPU" in text
+    assert "note:" not in text
+    results = bench.Results(["kserve-cmp", "generate"], pair(0.02, 0.05, 0.4), pair(0.08, 0.05, 1.6),
+                            pair(0.06, 0.05, 1.3), seq(13.0, 10.0, 1), seq(10.0, 8.0), 200)
+    assert "note: 1 process(es) outlived the requests" in bench.report(results, ["kustomize", "build"], "m")
 
 
 @pytest.mark.skipif(not have_kustomize(), reason="needs kustomize or kubectl")
