@@ -258,7 +258,9 @@ def test_group_gets_sigterm_then_sigkill_when_a_successful_request_ends(tmp_path
 def test_a_detached_process_lives_until_the_sidecar_stops(tmp_path: Path) -> None:
     # setsid leaves the request's group: Argo CD never signals it; only the container's end does
     pids = tmp_path / "pids"
-    script = f"setsid sleep 60 >/dev/null 2>&1 < /dev/null & echo $! > {pids}; echo '{CONFIGMAP}'"
+    ready = tmp_path / "ready"
+    script = (f"setsid sh -c 'touch {ready}; exec sleep 60' >/dev/null 2>&1 < /dev/null & echo $! > {pids}; "
+              f"while [ ! -e {ready} ]; do sleep 0.01; done; echo '{CONFIGMAP}'")
     server = shell_server(tmp_path, script, grace=0.2)
     assert server.generate(small_repo(tmp_path), APP).ok
     server.last_kill.join(5)
