@@ -289,3 +289,25 @@ def diff(paths: tuple[str, ...], base: str | None, head: str | None, merge_base:
         return code
 
     run_guarded(action)
+
+
+@main.command()
+@click.option("--kserve-version", "version", default=None, metavar="V",
+              help="The KServe release (default: the newest shipped); same as a ClusterProfile's spec.kserve.version.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Text for people, JSON for tools (to stdout).")
+def runtimes(version: str | None, fmt: str) -> None:
+    """List the built-in runtimes of a KServe release: formats, protocols, priorities, images."""
+    from . import catalog
+    from .runtimes import to_json, to_text
+
+    def action() -> int:
+        try:
+            release = catalog.resolve(version)
+        except catalog.UnknownRelease as exc:
+            raise UsageError(f"--kserve-version: {exc}") from None
+        render = to_json if fmt == "json" else to_text
+        sys.stdout.write(render(release, catalog.default_tag()))
+        return 0
+
+    run_guarded(action)

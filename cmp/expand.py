@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 
+from . import catalog
 from .kserve import select
 from .kserve.placeholders import escape_strings
 from .spec.deployment import ModelDeployment
@@ -84,7 +85,16 @@ def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
         base, origin = lookup_runtime(md.runtime, namespace, ctx)
         if base is None:
             available = sorted({n for n, _ in ctx.runtimes} | set(ctx.release.runtime_names()))
-            ctx.add(md.problem(("spec", "runtime"), f"unknown runtime {md.runtime!r}; available: "
+            listed = md.runtime in (getattr(ctx.profile, "cluster_runtimes", ()) or ())
+            hint = (" (the cluster profile lists it in spec.kserve.clusterRuntimes: add its definition to the "
+                    "inputs with the annotation kserve-cmp.io/emit: \"false\" to reference it without emitting it)"
+                    if listed else "")
+            if not hint and md.runtime not in ctx.release.runtimes:
+                later = catalog.first_release(lambda r: md.runtime in r.runtimes)
+                if later is not None:
+                    hint = (f" (a built-in runtime first in KServe {later.tag}; the target release is "
+                            f"{ctx.release.tag}, from the cluster profile's spec.kserve.version)")
+            ctx.add(md.problem(("spec", "runtime"), f"unknown runtime {md.runtime!r}{hint}; available: "
                                                    f"{', '.join(available)}", rule="runtime"))
             return False
         if "modelFormat" not in model:

@@ -61,6 +61,7 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     _validate([(d.obj, d, None) for d in passthrough], ctx.problems, ctx.provenance, ctx.release)
     ctx.problems.raise_if_errors()
     _index_runtimes(passthrough, ctx)
+    passthrough = _drop_unowned_runtimes(passthrough, ctx)
     units: list[Unit] = []
     for doc in ours:
         md, problems = deployment.parse(doc, SUPPORTED_SECTIONS)
@@ -120,6 +121,37 @@ def _index_runtimes(docs: list[Doc], ctx: RenderContext) -> None:
                                                                        or ctx.settings.namespace or None)
             if meta.get("name"):
                 ctx.runtimes[(meta["name"], ns)] = obj
+
+
+EMIT_ANNOTATION = "kserve-cmp.io/emit"
+
+
+def _drop_unowned_runtimes(docs: list[Doc], ctx: RenderContext) -> list[Doc]:
+    """Runtimes installed on the cluster by someone else: known (selection, merge, explain), not emitted.
+
+    An input runtime annotated ``kserve-cmp.io/emit: "false"`` is never emitted; a ClusterServingRuntime
+    that the profile's ``spec.kserve.clusterRuntimes`` lists is emitted only by the app whose inputs hold
+    the profile (the platform team's), so apps sharing its definition never fight over the object.
+    """
+    listed = set(getattr(ctx.profile, "cluster_runtimes", ()) or ())
+    profile_doc = getattr(ctx.profile, "doc", None)
+    owner = profile_doc is not None and any(d is profile_doc for d in ctx.inputs)
+    kept = []
+    for doc in docs:
+        obj = doc.obj
+        if obj.get("kind") not in RUNTIME_KINDS or not str(obj.get("apiVersion", "")).startswith(KSERVE_GROUP + "/"):
+            kept.append(doc)
+            continue
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        emit = annotations.get(EMIT_ANNOTATION) if isinstance(annotations, dict) else None
+        if emit is not None and emit not in ("true", "false"):
+            ctx.add(doc.problem(("metadata", "annotations", EMIT_ANNOTATION),
+                                f'{EMIT_ANNOTATION} must be "true" or "false", got {emit!r}', rule="runtime"))
+        name = (obj.get("metadata") or {}).get("name")
+        if emit == "false" or (obj["kind"] == "ClusterServingRuntime" and name in listed and not owner):
+            continue
+        kept.append(doc)
+    return kept
 
 
 def _raw_units(docs: list[Doc]) -> tuple[list[Unit], list[Doc]]:

@@ -626,6 +626,5 @@ def _with_release(error: SchemaError, obj: dict, release: Any) -> SchemaError:
         validator = schema_for(obj["apiVersion"], obj["kind"], other)
         if validator is not None and error not in validator.validate(obj):
             return SchemaError(error.path, f"{error.message}: the field is first in KServe {other.tag} "
-                                           f"(the target release is {chosen.tag}; set the cluster profile's "
-                                           f"spec.kserve.version)")
+                                           f"(the target release is {chosen.tag})")
     return error

@@ -5,8 +5,10 @@ it is consumed, never emitted. ``spec.knative.configAutoscaler`` is the ``data``
 cluster's Knative ``config-autoscaler`` ConfigMap, copied verbatim (kebab-case keys, string
 values); keys it does not set take Knative's defaults. ``spec.kserve.version`` names the KServe
 release, which selects the catalog a render uses (:func:`cmp.catalog.resolve`: runtimes, CRD
-schemas, URI schemes, admission rules; default the newest shipped), and ``spec.deploymentMode`` the
-mode a model gets when it asks for none.
+schemas, URI schemes, admission rules; default the newest shipped); ``spec.kserve.clusterRuntimes``
+names ClusterServingRuntimes installed on the cluster that only the app holding the profile owns
+(other apps may carry their definition to reference it, and never emit it); ``spec.deploymentMode``
+is the mode a model gets when it asks for none.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .reader import Reader, type_name, unknown_field_message
 KIND = "ClusterProfile"
 METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
 SPEC_FIELDS = ("deploymentMode", "kserve", "knative")
-KSERVE_FIELDS = ("version",)
+KSERVE_FIELDS = ("version", "clusterRuntimes")
 KNATIVE_FIELDS = ("configAutoscaler",)
 AUTOSCALER_PATH = ("spec", "knative", "configAutoscaler")
 
@@ -43,6 +45,7 @@ class ClusterProfile:
     name: str | None = None
     deployment_mode: str | None = None
     kserve_version: str | None = None
+    cluster_runtimes: tuple[str, ...] = ()   # ClusterServingRuntimes installed on the cluster, not owned by apps
     autoscaler_data: dict[str, str] = field(default_factory=dict)
     autoscaler: AutoscalerConfig = field(default_factory=AutoscalerConfig)
     doc: Doc | None = None
@@ -88,6 +91,7 @@ def parse(doc: Doc, sections: frozenset[str] = frozenset()) -> tuple[ClusterProf
     mode = r.choice(("spec", "deploymentMode"), spec.get("deploymentMode"), DEPLOYMENT_MODES, LEGACY_MODES)
     kserve = r.mapping(("spec", "kserve"), spec.get("kserve"), KSERVE_FIELDS)
     version = _version(r, ("spec", "kserve", "version"), kserve.get("version"))
+    cluster_runtimes = _names(r, ("spec", "kserve", "clusterRuntimes"), kserve.get("clusterRuntimes"))
     knative = r.mapping(("spec", "knative"), spec.get("knative"), KNATIVE_FIELDS)
     data = r.string_map(AUTOSCALER_PATH, knative.get("configAutoscaler"))
     for key in sorted(data):
@@ -99,7 +103,7 @@ def parse(doc: Doc, sections: frozenset[str] = frozenset()) -> tuple[ClusterProf
         r.error(AUTOSCALER_PATH + (key,), message)
     if any(p.level == "error" for p in r.problems):
         return None, r.problems
-    return ClusterProfile(name, mode, version, data, config, doc), r.problems
+    return ClusterProfile(name, mode, version, cluster_runtimes, data, config, doc), r.problems
 
 
 def _version(r: Reader, path: tuple, value: Any) -> str | None:
@@ -122,6 +126,24 @@ def _version(r: Reader, path: tuple, value: Any) -> str | None:
         r.error(path, str(exc))
         return None
     return value
+
+
+def _names(r: Reader, path: tuple, value: Any) -> tuple[str, ...]:
+    """A list of distinct runtime names."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        r.error(path, f"expected a list of runtime names, got {type_name(value)}")
+        return ()
+    names: list[str] = []
+    for i, item in enumerate(value):
+        name = r.dns_name(path + (i,), item, max_len=253)
+        if name is None:
+            continue
+        if name in names:
+            r.error(path + (i,), f"{name!r} is listed twice")
+        names.append(name)
+    return tuple(names)
 
 
 def resolve(docs: list[Doc], setting: str, max_size: int, sections: frozenset[str] = frozenset()

@@ -194,3 +194,20 @@ def test_sections_other_modules_parse() -> None:
         "unknown field 'storageInitializerDefaults'; known fields: deploymentMode, knative, kserve"]
     parsed, problems = profile.parse(doc, frozenset({"storageInitializerDefaults"}))
     assert (parsed.autoscaler.max_scale, problems) == (4, [])
+
+
+@pytest.mark.parametrize("value, names, errors", [
+    ("[team-sklearn, shared-vllm]", ("team-sklearn", "shared-vllm"), []),
+    ("[]", (), []),
+    ("team-sklearn", None, ["spec.kserve.clusterRuntimes: expected a list of runtime names, got a string"]),
+    ("[a, a]", None, ["spec.kserve.clusterRuntimes[1]: 'a' is listed twice"]),
+    ("[Bad_Name]", None, ["spec.kserve.clusterRuntimes[0]: 'Bad_Name' is not a valid name"]),
+])
+def test_cluster_runtimes(value: str, names, errors: list[str]) -> None:
+    text = PROFILE.format(mode="Knative", version="v0.20.0", data='      max-scale: "4"').replace(
+        "    version: v0.20.0\n", f"    version: v0.20.0\n    clusterRuntimes: {value}\n")
+    parsed, problems = profile.parse(load_stream(text, "profile.yaml")[0])
+    found = [f"{p.path}: {p.message}" for p in problems]
+    assert len(found) == len(errors) and all(f.startswith(e) for f, e in zip(found, errors)), found
+    if names is not None:
+        assert parsed.cluster_runtimes == names
