@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from cmp import catalog, goregexp
+from cmp import goregexp
 from cmp.kserve.merge import CONTAINER_SCHEMA
 from cmp.kserve.smp import omit_empty, strategic_merge
 
@@ -60,36 +60,9 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
     return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
 
 
-def builtin_prefixes(version: tuple[int, int, int]) -> tuple[str, ...]:
-    """The URI prefixes a KServe release accepts without a storage container (``SupportedStorageURIPrefixList``
-    of that release, from the catalog; a version of the same minor as a shipped release uses its list)."""
-    return catalog.resolve("v%d.%d.%d" % version).uri_prefixes
-
-
-def default_uri_formats(version: tuple[int, int, int]) -> tuple[dict, ...]:
-    """``supportedUriFormats`` of the ``default`` ClusterStorageContainer that release installs."""
-    return catalog.resolve("v%d.%d.%d" % version).default_uri_formats
-
-
-def kserve_downloads(uri: str, version: tuple[int, int, int]) -> bool:
-    """Whether KServe's own storage-initializer image of that release can download ``uri``."""
-    return uri.startswith(catalog.resolve("v%d.%d.%d" % version).downloader_schemes)
-
-
 def is_kserve_initializer(image: str | None) -> bool:
     """An image of KServe's own storage initializer (or none: the ConfigMap's, which is KServe's)."""
     return not image or image.split("@")[0].rsplit(":", 1)[0].endswith(RELEASE_IMAGE)
-
-
-def first_release_downloading(uri: str) -> str:
-    """``first in KServe vX`` for a scheme a later release's storage initializer downloads, or none does."""
-    return catalog.since_text(lambda r: uri.startswith(r.downloader_schemes))
-
-
-def first_release_accepting(uri: str) -> str:
-    """``first in KServe v0.20.0`` for a URI a later release accepts, or that no shipped release does."""
-    return catalog.since_text(lambda r: uri.startswith(r.uri_prefixes)
-                              or any(format_matches(f, uri) for f in r.default_uri_formats))
 
 
 def uri_scheme(uri: str) -> str | None:
@@ -142,13 +115,14 @@ def supports(container: Mapping, uri: str) -> bool:
     return any(format_matches(f, uri) for f in formats if isinstance(f, Mapping))
 
 
-def uri_accepted(uri: str, containers: Sequence[Mapping], version: tuple[int, int, int]) -> bool:
-    """Whether the controller accepts ``uri`` as a ``storageUri``."""
+def uri_accepted(uri: str, containers: Sequence[Mapping], prefixes: Sequence[str]) -> bool:
+    """Whether the controller accepts ``uri`` as a ``storageUri``; ``prefixes`` are the release's
+    ``SupportedStorageURIPrefixList`` (``cmp.catalog.Release.uri_prefixes``)."""
     if any(is_enabled(c) and supports(c, uri) for c in containers):
         return True
     if uri_scheme(uri) is None or _AZURE_BLOB.match(uri):
         return True
-    return uri.startswith(builtin_prefixes(version))
+    return uri.startswith(tuple(prefixes))
 
 
 def needs_init_container(uri: str) -> bool:

@@ -122,6 +122,18 @@ def kserve_version_text(ctx: RenderContext) -> str:
     return text if isinstance(text, str) and ks.parse_version(text) else DEFAULT_VERSION
 
 
+def release_of(version_text: str) -> catalog.Release:
+    """The shipped release a (profile-checked) version text selects; the default one for no version."""
+    key = ks.parse_version(version_text) or ks.parse_version(DEFAULT_VERSION)
+    return catalog.resolve("v%d.%d.%d" % key)
+
+
+def first_release_accepting(uri: str) -> str:
+    """``first in KServe vX`` for a URI a later release accepts on its own, or that no shipped release does."""
+    return catalog.since_text(lambda r: uri.startswith(r.uri_prefixes)
+                              or any(ks.format_matches(f, uri) for f in r.default_uri_formats))
+
+
 def profile_defaults(ctx: RenderContext) -> StorageSettings | None:
     """The profile's ``spec.storageInitializerDefaults``, parsed; None when there is none.
 
@@ -318,7 +330,7 @@ def release_image(version_text: str) -> str:
 
 def default_storage_container(defaults: StorageSettings, version_text: str) -> dict:
     """The ``default`` ClusterStorageContainer, with KServe's URI formats and the profile's container."""
-    formats = ks.default_uri_formats(ks.parse_version(version_text) or ks.parse_version(DEFAULT_VERSION))
+    formats = release_of(version_text).default_uri_formats
     return storage_container(ks.DEFAULT_CONTAINER_NAME, init_container_spec(defaults, None, version_text),
                              [dict(f) for f in formats], multi_model=True)
 
@@ -376,14 +388,14 @@ def _check_uri(unit: Unit, ctx: RenderContext, uri: str, path: tuple, defaults: 
                own_container: bool) -> bool:
     """Is ``uri`` accepted? Storage containers in the inputs and the profile's default one count; a
     per-model block counts for the schemes KServe's own default container lists."""
-    version = ks.parse_version(kserve_version_text(ctx))
+    release = release_of(kserve_version_text(ctx))
     containers = known_storage_containers(ctx, defaults)
-    if ks.uri_accepted(uri, containers, version) or (
-            own_container and any(ks.format_matches(f, uri) for f in ks.default_uri_formats(version))):
-        return _check_download(unit, ctx, uri, path, containers, version, own_container)
-    prefixes = ", ".join(ks.builtin_prefixes(version))
+    if ks.uri_accepted(uri, containers, release.uri_prefixes) or (
+            own_container and any(ks.format_matches(f, uri) for f in release.default_uri_formats)):
+        return _check_download(unit, ctx, uri, path, containers, release, own_container)
+    prefixes = ", ".join(release.uri_prefixes)
     scheme = ks.uri_scheme(uri)
-    since = f" ({scheme}:// is {ks.first_release_accepting(uri)})" if scheme else ""
+    since = f" ({scheme}:// is {first_release_accepting(uri)})" if scheme else ""
     ctx.add(unit.problem(path, f"unsupported storage URI {uri!r} on KServe {kserve_version_text(ctx)}{since}: "
                                f"must start with one of {prefixes} (or a prefix that a ClusterStorageContainer "
                                f"in the inputs or the cluster profile supports), or be a local path", rule=NAME))
@@ -391,11 +403,11 @@ def _check_uri(unit: Unit, ctx: RenderContext, uri: str, path: tuple, defaults: 
 
 
 def _check_download(unit: Unit, ctx: RenderContext, uri: str, path: tuple, containers: list[dict],
-                    version: tuple[int, int, int], own_container: bool) -> bool:
+                    release: catalog.Release, own_container: bool) -> bool:
     """A URI the controller accepts must also be one the init container can download: KServe's own
     storage initializer of the release knows only some schemes (``modelscope://`` is in none shipped)."""
     scheme = ks.uri_scheme(uri)
-    if scheme is None or not ks.needs_init_container(uri) or ks.kserve_downloads(uri, version):
+    if scheme is None or not ks.needs_init_container(uri) or uri.startswith(release.downloader_schemes):
         return True
     if own_container:
         block = unit.deployment.spec.get(SECTION) if unit.deployment else None
@@ -408,12 +420,11 @@ def _check_download(unit: Unit, ctx: RenderContext, uri: str, path: tuple, conta
         where = f"ClusterStorageContainer {chosen['metadata'].get('name')!r}" if chosen else "the storage initializer"
     if not ks.is_kserve_initializer(image):
         return True
-    release = kserve_version_text(ctx)
     ctx.add(unit.problem(path, (
-        f"{scheme}:// models cannot be downloaded on KServe {release}: {where} runs KServe's own "
+        f"{scheme}:// models cannot be downloaded on KServe {kserve_version_text(ctx)}: {where} runs KServe's own "
         f"storage-initializer{f' ({image})' if image else ''}, which downloads only "
-        f"{', '.join(catalog.resolve('v%d.%d.%d' % version).downloader_schemes)}; {scheme}:// support is "
-        f"{ks.first_release_downloading(uri)}. Use a storage container with an image that can fetch it"),
+        f"{', '.join(release.downloader_schemes)}; {scheme}:// support is "
+        f"{catalog.since_text(lambda r: uri.startswith(r.downloader_schemes))}. Use a storage container with an image that can fetch it"),
         rule=NAME))
     return False
 

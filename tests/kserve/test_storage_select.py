@@ -10,7 +10,6 @@ from cmp.pipeline import render_docs
 from cmp.settings import Settings
 from cmp.source.yamlio import load_stream
 
-V20 = (0, 20, 0)
 
 
 def csc(name: str, formats: list[dict], container: dict | None = None, *, disabled: bool = False,
@@ -24,7 +23,15 @@ def csc(name: str, formats: list[dict], container: dict | None = None, *, disabl
     return obj
 
 
-SHIPPED_DEFAULT = csc("default", [dict(f) for f in ks.default_uri_formats(V20)], {
+#: v0.20.0's SupportedStorageURIPrefixList and default storage container's formats (pkg/controller/v1beta1/
+#: inferenceservice/utils/utils.go, config/storagecontainers/default.yaml); cmp.catalog reads them per release.
+V20 = ("gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://", "oci://", "oci+native://",
+       "hf://")
+V19 = tuple(p for p in V20 if p != "oci+native://")
+DEFAULT_FORMATS = [{"prefix": p} for p in ("gs://", "s3://", "hdfs://", "hf://", "webhdfs://")] + [
+    {"regex": "https://(.+?).blob.core.windows.net/(.+)"}, {"regex": "https://(.+?).file.core.windows.net/(.+)"},
+    {"regex": "https?://(.+)/(.+)"}]
+SHIPPED_DEFAULT = csc("default", DEFAULT_FORMATS, {
     "name": ks.INIT_CONTAINER_NAME, "image": "kserve/storage-initializer:latest",
     "resources": {"requests": {"cpu": "100m", "memory": "100Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}})
 
@@ -51,19 +58,15 @@ def test_a_storage_container_covers_its_uris_unless_disabled() -> None:
     assert not ks.uri_accepted("modelscope://org/m", [off], V20)
 
 
-@pytest.mark.parametrize("version", [(0, 17, 1), (0, 18, 1), (0, 19, 0), (0, 20, 0)])
-def test_oci_fetch_and_modelscope_in_no_shipped_release(version: tuple) -> None:
-    assert not ks.uri_accepted("oci+fetch://repo/m:1", [], version)
-    assert not ks.uri_accepted("modelscope://org/m", [], version)
-    assert not any(ks.format_matches(f, "modelscope://org/m") for f in ks.default_uri_formats(version))
-    assert ks.first_release_accepting("oci+fetch://repo/m:1") == ks.first_release_accepting("modelscope://o/m") == (
-        "not in any shipped KServe release (v0.17.1, v0.18.1, v0.19.0, v0.20.0)")
-
-
-def test_oci_native_from_v0_20() -> None:
+def test_oci_native_needs_a_release_that_lists_it() -> None:
     assert ks.uri_accepted("oci+native://repo/m:1", [], V20)
-    assert not ks.uri_accepted("oci+native://repo/m:1", [], (0, 19, 0))
-    assert ks.first_release_accepting("oci+native://repo/m:1") == "first in KServe v0.20.0"
+    assert not ks.uri_accepted("oci+native://repo/m:1", [], V19)
+
+
+def test_kserve_initializer_images() -> None:
+    assert ks.is_kserve_initializer(None) and ks.is_kserve_initializer("kserve/storage-initializer:v0.20.0")
+    assert ks.is_kserve_initializer("docker.io/kserve/storage-initializer@sha256:" + "a" * 64)
+    assert not ks.is_kserve_initializer("registry.example.com/ml/modelscope-initializer:1.4.2")
 
 
 def test_regex_formats_are_unanchored_searches() -> None:

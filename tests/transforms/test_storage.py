@@ -285,3 +285,10 @@ def test_the_cluster_profile_carries_what_the_transform_reads() -> None:
     ctx = RenderContext(settings=Settings(), profile=parsed)
     assert storage.kserve_version_text(ctx) == "v0.20.1"
     assert storage.profile_defaults(ctx).min_memory == "2Gi"
+
+
+def test_first_release_accepting_names_the_release_or_none() -> None:
+    assert storage.first_release_accepting("oci+native://r/m:1") == "first in KServe v0.20.0"
+    for uri in ("oci+fetch://r/m:1", "modelscope://o/m"):   # master only (KServe #5739, #5330)
+        assert storage.first_release_accepting(uri) == (
+            "not in any shipped KServe release (v0.17.1, v0.18.1, v0.19.0, v0.20.0)")
