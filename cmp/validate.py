@@ -627,4 +627,8 @@ def _with_release(error: SchemaError, obj: dict, release: Any) -> SchemaError:
         if validator is not None and error not in validator.validate(obj):
             return SchemaError(error.path, f"{error.message}: the field is first in KServe {other.tag} "
                                            f"(the target release is {chosen.tag})")
+    if re.sub(r"\[[^]]*\]", "", error.path) in catalog.unreleased_fields(obj["kind"]):
+        return SchemaError(error.path, f"{error.message}: the field is only in KServe's development branch, not in "
+                                       f"any shipped release ({', '.join(catalog.shipped())}); the API server "
+                                       f"would drop it")
     return error

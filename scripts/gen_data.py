@@ -419,6 +419,56 @@ def build_releases(kserve_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[st
     return releases, schema_files, rows
 
 
+MASTER_CRDS: dict[str, str] = {
+    "InferenceService": "crds/serving.kserve.io_inferenceservices.yaml",
+    "ServingRuntime": "crds/serving.kserve.io_servingruntimes.yaml",
+    "ClusterServingRuntime": "crds/serving.kserve.io_clusterservingruntimes.yaml",
+    "InferenceGraph": "crds/serving.kserve.io_inferencegraphs.yaml",
+    "ClusterStorageContainer": "crds/serving.kserve.io_clusterstoragecontainers.yaml",
+}
+"""kind -> CRD of the KServe master snapshot (``crds/`` of ``--kserve-dir``, SOURCE.md's commit)."""
+
+
+def property_paths(schema: Any, prefix: str = "") -> set[str]:
+    """Dotted property paths of a schema (array items add no segment)."""
+    out: set[str] = set()
+    if not isinstance(schema, dict):
+        return out
+    for name, child in (schema.get("properties") or {}).items():
+        path = f"{prefix}.{name}" if prefix else name
+        out.add(path)
+        out |= property_paths(child, path)
+    if isinstance(schema.get("items"), dict):
+        out |= property_paths(schema["items"], prefix)
+    return out
+
+
+def unreleased_fields(kserve_dir: Path, releases: dict[str, dict[str, Any]],
+                      schema_texts: dict[str, str]) -> dict[str, list[str]]:
+    """kind -> fields of KServe master's CRD that no shipped release's CRD has (outermost paths only)."""
+    out: dict[str, list[str]] = {}
+    for kind, rel_path in sorted(MASTER_CRDS.items()):
+        master = build_schemas({kind: kserve_dir / rel_path})[kind][1]
+        shipped: set[str] = set()
+        for data in releases.values():
+            shipped |= property_paths(json.loads(schema_texts[data["schemas"][kind]["file"]]))
+        new = property_paths(master) - shipped
+        outer = sorted(p for p in new if not any(p.startswith(q + ".") for q in new))
+        if outer:
+            out[kind] = outer
+    return out
+
+
+def master_commit(kserve_dir: Path) -> str:
+    """The commit of the master snapshot (``## kserve/kserve`` section of SOURCE.md)."""
+    text = (kserve_dir / "SOURCE.md").read_text(encoding="utf-8")
+    section = text.split("## kserve/kserve\n", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"- Commit: `([0-9a-f]{40})`", section)
+    if match is None:
+        raise ValueError("SOURCE.md: commit of the kserve/kserve master snapshot not found")
+    return match.group(1)
+
+
 def releases_provenance(releases: dict[str, dict[str, Any]], rows: list[dict[str, str]]) -> str:
     """Render ``cmp/catalog/PROVENANCE.md``."""
     newest = rows[-1]["tag"]
@@ -431,6 +481,8 @@ def releases_provenance(releases: dict[str, dict[str, Any]], rows: list[dict[str
         "`storageInitializer` and `ingress` sections of the `inferenceservice-config` ConfigMap, the env vars",
         "the webhook blocks, the GPU resource types it knows and the CRD schema files of that release",
         f"(`cmp/schema/`). `releases/index.json` lists the releases; the default is the newest, `{newest}`.",
+        "It also names the CRD fields of a KServe master snapshot (`crds/` with SOURCE.md's commit) that no",
+        "shipped release has, so that an error can say a field is not released yet.",
         "",
         "- Upstream repository: https://github.com/kserve/kserve",
         "",
@@ -522,7 +574,9 @@ def release_schema_provenance(releases: dict[str, dict[str, Any]]) -> str:
 def render_outputs(kserve_dir: Path) -> dict[str, str]:
     """Return every generated file as repository-relative path -> text."""
     releases, schema_files, rows = build_releases(kserve_dir)
-    index = {"default": rows[-1]["tag"], "releases": [r["tag"] for r in rows]}
+    index = {"default": rows[-1]["tag"], "releases": [r["tag"] for r in rows],
+             "master": {"commit": master_commit(kserve_dir),
+                        "unreleasedFields": unreleased_fields(kserve_dir, releases, schema_files)}}
     outputs = {
         "cmp/catalog/releases/index.json": json.dumps(index, indent=2, sort_keys=True) + "\n",
         "cmp/catalog/PROVENANCE.md": releases_provenance(releases, rows),

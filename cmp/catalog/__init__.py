@@ -162,6 +162,11 @@ def resolve(version: str | None) -> Release:
     raise UnknownRelease(unknown_message(version))
 
 
+def unreleased_fields(kind: str) -> tuple[str, ...]:
+    """Fields of ``kind`` that only KServe master's CRD has (no shipped release), e.g. ``spec.resourceClaims``."""
+    return tuple((_index().get("master") or {}).get("unreleasedFields", {}).get(kind, ()))
+
+
 def all_releases() -> list[Release]:
     return [release(tag) for tag in shipped()]
 

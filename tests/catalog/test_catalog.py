@@ -185,3 +185,13 @@ def test_identical_schemas_are_stored_once() -> None:
     assert files["v0.17.1"]["InferenceService"] == files["v0.19.0"]["InferenceService"]
     assert files["v0.20.0"]["InferenceService"] != files["v0.19.0"]["InferenceService"]
     assert len({f for per in files.values() for f in per.values()}) == 6
+
+
+def test_fields_only_in_kserve_master_are_named() -> None:
+    assert catalog.unreleased_fields("ServingRuntime") == ("spec.resourceClaims", "spec.workerSpec.resourceClaims")
+    assert catalog.unreleased_fields("InferenceService") == ()
+    runtime = catalog.release("v0.20.0").runtime("kserve-sklearnserver")
+    runtime["spec"]["resourceClaims"] = [{"name": "gpu"}]
+    [error] = validate_object(runtime, catalog.release("v0.20.0"))
+    assert error.path == "spec.resourceClaims"
+    assert "only in KServe's development branch, not in any shipped release" in error.message

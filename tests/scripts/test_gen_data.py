@@ -154,3 +154,8 @@ def test_go_string_lists_are_read_as_values() -> None:
     assert gen_data.go_identifier_list(text, "L2") == ["x", "y"]
     with pytest.raises(ValueError, match="not found"):
         gen_data.go_string_list(text, "Missing")
+
+
+def test_property_paths_skip_array_items() -> None:
+    schema = {"properties": {"spec": {"properties": {"containers": {"items": {"properties": {"name": {}}}}}}}}
+    assert gen_data.property_paths(schema) == {"spec", "spec.containers", "spec.containers.name"}
