@@ -9,6 +9,10 @@ the sources hold it. Rules the schema check or other transforms already enforce 
 metrics and classes, the other multi-node rules in cmp/transforms/multinode.py, deployment modes)
 are not repeated here.
 
+The runtimes among the inputs get the ServingRuntime webhook's rules that a manifest alone decides
+(:func:`runtime_findings`): no two enabled runtimes of one scope auto-selecting the same format,
+version and priority for a shared protocol, and one priority per format within a runtime.
+
 Name lengths are not a webhook rule: a name KServe accepts can still be too long for an object KServe
 or Knative derives from it. :func:`derived_names` lists those objects per mode; docs/reference.md
 ("Name lengths") gives the arithmetic.
@@ -416,3 +420,91 @@ def _dict(value: Any) -> dict:
 
 def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
+
+
+# ---------------------------------------------------------------- the ServingRuntime webhook
+
+RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
+#: Read from KServe master's servingruntime_webhook.go; the per-release sources shipped to the generator do
+#: not include it, so these rules are applied to every release (docs/reference.md says so).
+_SR_WEBHOOK = "the ServingRuntime webhook, pkg/webhook/admission/servingruntime/servingruntime_webhook.go"
+
+
+def cluster_objects(ctx: RenderContext) -> list:
+    """Renders nothing: checks the runtimes among the inputs once per render (the hook runs once)."""
+    runtimes = []
+    for doc in ctx.inputs:
+        obj = doc.obj
+        if isinstance(obj, dict) and obj.get("kind") in RUNTIME_KINDS \
+                and str(obj.get("apiVersion", "")).startswith("serving.kserve.io/"):
+            if obj["kind"] == "ServingRuntime" and not _dict(obj.get("metadata")).get("namespace"):
+                obj = {**obj, "metadata": {**_dict(obj.get("metadata")), "namespace": ctx.settings.namespace or None}}
+            runtimes.append((doc, obj))
+    for doc, path, message in runtime_findings(runtimes):
+        ctx.add(doc.problem(path, f"{message} (KServe {ctx.release.tag} refuses it: {_SR_WEBHOOK})", rule=NAME))
+    return []
+
+
+def runtime_findings(runtimes: list[tuple[Any, dict]]) -> list[tuple[Any, tuple, str]]:
+    """(doc, path, message) for each runtime among the inputs KServe's ServingRuntime webhook would refuse.
+
+    ``runtimes`` are the (document, runtime) pairs of the inputs. Two enabled runtimes of one scope (a
+    namespace, or the cluster) may not both auto-select the same format and version with the same
+    priority for a shared protocol; one runtime may not give one format two priorities. The release's
+    built-in runtimes are not compared: a cluster need not have installed them all.
+    """
+    out: list[tuple[Any, tuple, str]] = []
+    for doc, runtime in runtimes:
+        out.extend((doc, path, message) for path, message in _own_priorities(runtime))
+    seen: list[tuple[Any, dict]] = []
+    for doc, runtime in runtimes:
+        for other_doc, other in seen:
+            clash = _clash(runtime, other)
+            if clash is not None:
+                path, message = clash
+                out.append((doc, path, f"{message} ({_name(other)}: {other_doc.where(())})"))
+        seen.append((doc, runtime))
+    return out
+
+
+def _own_priorities(runtime: dict) -> list[Finding]:
+    priorities: dict[str, int] = {}
+    for i, fmt in enumerate(_list(_dict(runtime.get("spec")).get("supportedModelFormats"))):
+        fmt = _dict(fmt)
+        name, priority = fmt.get("name"), fmt.get("priority")
+        if not isinstance(name, str) or not isinstance(priority, int):
+            continue
+        if name in priorities and priorities[name] != priority:
+            return [(("spec", "supportedModelFormats", i, "priority"),
+                     f"{runtime.get('kind')} {_name(runtime)!r} gives model format {name!r} two priorities "
+                     f"({priorities[name]} and {priority}): KServe refuses different priorities for one format")]
+        priorities[name] = priority
+    return []
+
+
+def _scope(runtime: dict) -> tuple:
+    meta = _dict(runtime.get("metadata"))
+    return (runtime.get("kind"), meta.get("namespace") if runtime.get("kind") == "ServingRuntime" else None)
+
+
+def _clash(runtime: dict, other: dict) -> Finding | None:
+    """Does ``runtime`` auto-select a format, version, priority and protocol that ``other`` does too?"""
+    if _scope(runtime) != _scope(other) or _name(runtime) == _name(other):
+        return None
+    spec, other_spec = _dict(runtime.get("spec")), _dict(other.get("spec"))
+    if spec.get("disabled") is True or other_spec.get("disabled") is True:
+        return None
+    shared = set(_list(spec.get("protocolVersions"))) & set(_list(other_spec.get("protocolVersions")))
+    if not shared:
+        return None
+    theirs = {(f.get("name"), f.get("version"), f.get("priority")) for f in map(_dict, _list(
+        other_spec.get("supportedModelFormats"))) if f.get("autoSelect") is True and isinstance(f.get("priority"), int)}
+    for i, fmt in enumerate(map(_dict, _list(spec.get("supportedModelFormats")))):
+        key = (fmt.get("name"), fmt.get("version"), fmt.get("priority"))
+        if fmt.get("autoSelect") is True and isinstance(fmt.get("priority"), int) and key in theirs:
+            shown = f"{key[0]}" + (f":{key[1]}" if key[1] else "")
+            return (("spec", "supportedModelFormats", i),
+                    f"{runtime.get('kind')} {_name(runtime)!r} auto-selects {shown} with priority {key[2]} for "
+                    f"protocol {', '.join(sorted(shared))}, as {_name(other)!r} does: KServe refuses two such "
+                    f"runtimes in one scope; give one another priority or autoSelect: false")
+    return None

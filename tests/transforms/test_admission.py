@@ -193,3 +193,50 @@ def test_domain_template() -> None:
     ingress = {"domainTemplate": "{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}", "ingressDomain": "example.com"}
     assert domain_name(ingress, "a", "b") == "a-b.example.com"
     assert domain_name({"domainTemplate": "{{ .Name }}.{{ .Annotations.x }}"}, "a", "b") is None
+
+
+# ---------------------------------------------------------------- the ServingRuntime webhook
+
+
+class _Doc:
+    def __init__(self, where: str) -> None:
+        self._where = where
+
+    def where(self, path: tuple) -> str:
+        return self._where
+
+
+def runtime(name: str, formats: list[dict], kind: str = "ClusterServingRuntime", protocols=("v1",), **meta) -> dict:
+    return {"apiVersion": "serving.kserve.io/v1alpha1", "kind": kind, "metadata": {"name": name, **meta},
+            "spec": {"supportedModelFormats": formats, "protocolVersions": list(protocols),
+                     "containers": [{"name": "kserve-container", "image": "x"}]}}
+
+
+SK1 = {"name": "sklearn", "version": "1", "autoSelect": True, "priority": 3}
+
+
+def test_two_runtimes_of_one_scope_may_not_auto_select_alike() -> None:
+    a, b = runtime("a", [SK1]), runtime("b", [SK1], protocols=("v2", "v1"))
+    [(doc, path, message)] = admission.runtime_findings([(_Doc("a.yaml:1"), a), (_Doc("b.yaml:1"), b)])
+    assert doc.where(()) == "b.yaml:1" and path == ("spec", "supportedModelFormats", 0)
+    assert message.startswith("ClusterServingRuntime 'b' auto-selects sklearn:1 with priority 3 for protocol v1, "
+                              "as 'a' does")
+    assert message.endswith("(a: a.yaml:1)")
+
+
+@pytest.mark.parametrize("other", [
+    runtime("b", [dict(SK1, priority=4)]),                      # another priority
+    runtime("b", [dict(SK1, autoSelect=False)]),                # not auto-selected
+    runtime("b", [SK1], protocols=("v2",)),                     # no shared protocol
+    runtime("b", [SK1], kind="ServingRuntime", namespace="m"),  # another scope
+    runtime("a", [SK1]),                                        # the same runtime (a replacement)
+])
+def test_runtimes_that_do_not_clash(other: dict) -> None:
+    assert admission.runtime_findings([(_Doc("a"), runtime("a", [SK1])), (_Doc("b"), other)]) == []
+
+
+def test_one_format_one_priority_within_a_runtime() -> None:
+    r = runtime("a", [SK1, dict(SK1, version="2", priority=5)])
+    [(_, path, message)] = admission.runtime_findings([(_Doc("a"), r)])
+    assert path == ("spec", "supportedModelFormats", 1, "priority")
+    assert "gives model format 'sklearn' two priorities (3 and 5)" in message
