@@ -6,8 +6,9 @@ releases it exists in; :data:`RULES` says which. A rule runs when the release se
 profile's ``spec.kserve.version`` has it, on the InferenceService as it will be emitted (after every
 other transform), and reports at the input line that wrote the field, with KServe's own message where
 the sources hold it. Rules the schema check or other transforms already enforce (autoscaler
-metrics and classes, the other multi-node rules in cmp/transforms/multinode.py, deployment modes)
-are not repeated here.
+metrics and classes, the other multi-node rules in cmp/transforms/multinode.py, deployment modes,
+the name format ``IsvcNameFmt``, which the output's name check enforces as an RFC 1035 label) are not
+repeated here.
 
 The runtimes among the inputs get the ServingRuntime webhook's rules that a manifest alone decides
 (:func:`runtime_findings`): no two enabled runtimes of one scope auto-selecting the same format,
@@ -39,9 +40,6 @@ KINDS = ("InferenceService",)
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 STANDARD_MODES = ("Standard", "RawDeployment")
 COMPONENTS = ("predictor", "transformer", "explainer")
-#: ``IsvcNameFmt`` (inference_service_validation.go, every shipped release).
-ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-ISVC_NAME_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 #: Resources ``HasUnknownGpuResourceType`` (pkg/utils/utils.go) never counts as a GPU type.
 BASIC_RESOURCES = ("cpu", "memory", "storage", "ephemeral-storage")
 #: The implementations a predictor may use (``predictorFrameworkContainer`` and ``validatePredictor``).
@@ -73,15 +71,6 @@ class Context:
 
 
 # ---------------------------------------------------------------- the rules
-
-
-def check_name_format(isvc: dict, release: Release, ctx: Context) -> list[Finding]:
-    name = _name(isvc)
-    if ISVC_NAME.match(name):
-        return []
-    return [(("metadata", "name"), f"the InferenceService \"{name}\" is invalid: a name must consist of lower case "
-                                   f"alphanumeric characters or '-', start with an alphabetic character and end "
-                                   f"with an alphanumeric character (regex {ISVC_NAME_FMT})")]
 
 
 def check_blocked_env(isvc: dict, release: Release, ctx: Context) -> list[Finding]:
@@ -207,6 +196,8 @@ def check_canary(isvc: dict, release: Release, ctx: Context) -> list[Finding]:
 def check_name_lengths(isvc: dict, release: Release, ctx: Context) -> list[Finding]:
     """Every name KServe and Knative derive from the InferenceService's must fit its own limit."""
     name = _name(isvc)
+    if not name:
+        return []
     for derived in derived_names(isvc, release, ctx):
         if len(derived.value) > derived.limit:
             room = derived.limit - (len(derived.value) - len(name))
@@ -234,7 +225,6 @@ def _always(release: Release) -> bool:
 _VALIDATION = "inference_service_validation.go"
 #: Every rule, in the order KServe's ``validateInferenceService`` runs them (names first).
 RULES: tuple[Rule, ...] = (
-    Rule("name-format", f"validateInferenceServiceName, {_VALIDATION}", _always, check_name_format),
     Rule("name-length", "Kubernetes refuses the object, or DNS the host; docs/reference.md, \"Name lengths\"",
          _always, check_name_lengths),
     Rule("blocked-env", f"validateBlockedEnvVars, {_VALIDATION}; DefaultBlockedEnvVars, pkg/validation/env_policy.go",

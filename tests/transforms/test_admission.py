@@ -56,8 +56,6 @@ def storage_uris() -> dict:
 
 #: rule -> (offending InferenceService, path, message start, releases that have the rule)
 TABLE = {
-    "name-format": (isvc(name="Iris"), ("metadata", "name"), 'the InferenceService "Iris" is invalid: a name must '
-                    "consist of lower case", ALL),
     "name-length": (isvc(name="m" * 54), ("metadata", "name"), f"the name '{'m' * 54}' (54 characters) is too long "
                     "for Knative mode", ALL),
     "blocked-env": (with_env("PYTHONPATH"), ("spec", "predictor", "model", "env", 1),
