@@ -311,14 +311,14 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
     transformations = annotations.pop(TRANSFORMATIONS, "")
     if not annotations:
         meta.pop("annotations")
-    match = re.search(r"^path:\s*(.+)$", str(origin), re.M)
-    if not match:
-        return _generated(doc, str(origin), wrapper, app, display_root)
+    fields = _origin_fields(origin)
+    if not isinstance(fields.get("path"), str) or not fields["path"].strip():
+        return _generated(doc, fields, wrapper, app, display_root)
 
     def show(path: str) -> str:
         return os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
 
-    source = os.path.normpath(os.path.join(wrapper, match.group(1).strip().strip("'\"")))
+    source = os.path.normpath(os.path.join(wrapper, fields["path"].strip()))
     if source not in sources:
         sources[source] = read(source, show(source))
     original = _find_same_object(sources[source], obj)
@@ -329,15 +329,30 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
     return Doc(obj, show(source), original.line if original is not None else None, marks, moved)
 
 
-def _generated(doc: Doc, origin: str, wrapper: str, app: str, display_root: str) -> Doc:
+def _origin_fields(origin: object) -> dict:
+    """The origin annotation's fields (``path``, ``configuredIn``, ``configuredBy``...), parsed as the
+    YAML it is with the bounded loader; {} when it is not a mapping.
+
+    A patch can write this annotation too, so it is content: never matched with a backtracking
+    regular expression (``configuredBy:`` followed by blank lines took exponential time).
+    """
+    try:
+        docs = load_stream(str(origin))
+    except Exception:  # informative only: whatever it holds, kustomize already built the object
+        return {}
+    return docs[0].obj if docs and isinstance(docs[0].obj, dict) else {}
+
+
+def _generated(doc: Doc, fields: dict, wrapper: str, app: str, display_root: str) -> Doc:
     """A generator's object: located at the kustomization that configured it, its generator kind noted."""
-    made_in = re.search(r"^configuredIn:\s*(.+)$", origin, re.M)
-    made_by = re.search(r"^configuredBy:\s*\n(?:\s+.*\n)*?\s+kind:\s*(\S+)", origin + "\n", re.M)
-    if made_in is None or made_by is None:
+    made_in = fields.get("configuredIn")
+    made_by = fields.get("configuredBy")
+    kind = made_by.get("kind") if isinstance(made_by, dict) else None
+    if not isinstance(made_in, str) or not made_in.strip() or not isinstance(kind, str) or not kind:
         return doc
-    path = os.path.normpath(os.path.join(wrapper, made_in.group(1).strip().strip("'\"")))
+    path = os.path.normpath(os.path.join(wrapper, made_in.strip()))
     shown = os.path.normpath(os.path.join(display_root, os.path.relpath(path, app)))
-    return Doc(doc.obj, shown, None, {}, {}, made_by.group(1))
+    return Doc(doc.obj, shown, None, {}, {}, kind)
 
 
 def _find_same_object(candidates: list[Doc], obj: dict) -> Doc | None:

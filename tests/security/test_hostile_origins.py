@@ -93,3 +93,17 @@ def test_reader_opens_only_checked_files(tmp_path: Path) -> None:
     assert [d.obj for d in read(str(checked), "k.yaml")] == [{"a": 1}]
     assert read("/dev/zero", "zero") == [] and read(str(tmp_path / "other.yaml"), "x") == []
     assert read(str(big), "big.yaml") == []
+
+
+def test_origin_annotation_written_by_a_patch_is_parsed_in_linear_time(scratch) -> None:
+    """A patch can set the origin annotation kustomize's output carries; blank lines after
+    ``configuredBy:`` made a backtracking regex take exponential time (a render stopped at 30 s)."""
+    origin = "configuredIn: k.yaml\\nconfiguredBy:\\n" + " \\n" * 40 + "  apiVersion: v1\\n"
+    scratch.write("repo/app/model.yaml", scratch.model)
+    scratch.write("repo/app/kustomization.yaml", "resources: [model.yaml]\npatches:\n- patch: |\n"
+                  "    apiVersion: kserve-cmp.io/v1alpha1\n    kind: ModelDeployment\n"
+                  "    metadata:\n      name: iris\n      namespace: models\n      annotations:\n"
+                  f"        config.kubernetes.io/origin: \"{origin}\"\n")
+    outcome = scratch.render("app")
+    assert outcome.code == 0, outcome.stderr
+    assert "config.kubernetes.io/origin" not in outcome.stdout and "kind: InferenceService" in outcome.stdout
