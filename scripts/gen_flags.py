@@ -23,7 +23,8 @@ kwargs and later ``kwargs["field"]["action"] = ...`` edits of the source. No vLL
 A flag is ``[option strings, dest, kind]`` where kind is one of ``value`` (one value), ``optional``
 (``nargs='?'``), ``multi`` (``nargs='+'``/``'*'``/a number), ``switch`` (``store_true``,
 ``store_false``, ``store_const``, ``count``: takes no value), ``bool`` (``BooleanOptionalAction``:
-``--x`` and ``--no-x``), ``append`` (repeatable). The output is a pure function of the inputs.
+``--x`` and ``--no-x``), ``append`` (repeatable), ``help`` (argparse's ``-h``/``--help``: prints the
+help and exits). The output is a pure function of the inputs.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ VLLM_FILES = {
     "api_server": "vllm/entrypoints/openai/api_server.py",
 }
 
-_SWITCH_ACTIONS = {"store_true", "store_false", "store_const", "count", "help", "version"}
+_SWITCH_ACTIONS = {"store_true", "store_false", "store_const", "count", "version"}
+#: argparse's own -h/--help (a parser built without add_help=False): prints the help and exits.
+HELP_FLAG = {"options": ["-h", "--help"], "dest": "help", "kind": "help"}
 _APPEND_ACTIONS = {"append", "extend", "append_const"}
 _MAX_ALIAS_DEPTH = 8
 
@@ -63,6 +66,8 @@ _MAX_ALIAS_DEPTH = 8
 def _kind(kwargs: dict[str, Any]) -> str:
     """The matching kind of an argument from its (statically known) argparse kwargs."""
     action = kwargs.get("action")
+    if action == "help":
+        return "help"
     if action in _SWITCH_ACTIONS:
         return "switch"
     if action in _APPEND_ACTIONS:
@@ -174,6 +179,8 @@ def kserve_server(release_dir: Path, server: str) -> dict[str, Any] | None:
     own = _scan(main.read_text(encoding="utf-8"))
     flags: list[dict[str, Any]] = []
     seen: set[str] = set()
+    if all(kw.get("add_help", True) is not False for _, kw in own.constructors):
+        _add_unique(flags, seen, dict(HELP_FLAG))
     for entry in base.flags + own.flags:
         if entry.get("backend") == "vllm":
             continue
@@ -484,6 +491,8 @@ def vllm_parser(wheel: Path) -> dict[str, Any]:
     index = _Index(sources)
     flags = _VllmScan(index).run(sources[VLLM_FILES["cli_args"]], sources[VLLM_FILES["arg_utils"]])
     server = sources[VLLM_FILES["api_server"]]
+    if "add_help=False" not in server:   # its FlexibleArgumentParser(description=...) keeps -h/--help
+        flags = [dict(HELP_FLAG), *flags]
     known = ".parse_known_args(" in server and ".parse_args(" not in server
     return {
         "parser": "FlexibleArgumentParser",

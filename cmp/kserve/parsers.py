@@ -51,7 +51,7 @@ RUNTIME_SERVERS = {
     "kserve-vllmserver": VLLM_SERVER,
     "kserve-xgbserver": "xgbserver",
 }
-NO_VALUE_KINDS = frozenset({"switch", "bool"})
+NO_VALUE_KINDS = frozenset({"switch", "bool", "help"})
 _TAG = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 _MAX_SUGGESTION_INPUT = 200
 

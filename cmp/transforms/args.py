@@ -27,6 +27,8 @@ from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import auto_select, lookup_runtime
 from ..explain import FACT_ARGS, ISVC, OVERLAY, RUNTIME, ArgsFact, ArgSource, Replaced, admitted
 from ..kserve import flags, parsers
+from ..kserve.defaults import SOURCE as DEFAULTS_SOURCE
+from ..kserve.defaults import defaults_server_type, runtime_defaults
 from ..kserve import script as sh
 from ..kserve.parsers import ServerParser
 from ..kserve.flags import FlagError, FlagRules, MergeResult, Origin
@@ -148,7 +150,8 @@ def _override_deployment(unit: Unit, ctx: RenderContext) -> None:
         return
     base_args = _base_args(base)
     result = _merge(unit, ctx, base, args, rules, meta, _MD_ARGS)
-    if result is None or _server_rejects(unit, ctx, base, result, rules, meta, _MD_ARGS):
+    if result is None or _server_rejects(unit, ctx, base, result, rules, meta, _MD_ARGS) \
+            or _kserve_appends_too(unit, ctx, base, result, rules, meta, _MD_ARGS):
         return
     if result.args == base_args:
         return
@@ -180,7 +183,8 @@ def _override_raw(unit: Unit, ctx: RenderContext) -> None:
         return
     base_args = _base_args(base)
     result = _merge(unit, ctx, base, args, rules, meta, _ISVC_ARGS)
-    if result is None or _server_rejects(unit, ctx, base, result, rules, meta, _ISVC_ARGS):
+    if result is None or _server_rejects(unit, ctx, base, result, rules, meta, _ISVC_ARGS) \
+            or _kserve_appends_too(unit, ctx, base, result, rules, meta, _ISVC_ARGS):
         return
     if result.args == base_args + args:
         return
@@ -225,6 +229,40 @@ def _server_rejects(unit: Unit, ctx: RenderContext, base: dict, result: MergeRes
     return failed
 
 
+def _kserve_appends_too(unit: Unit, ctx: RenderContext, base: dict, result: MergeResult, rules: FlagRules,
+                        meta: dict, where: tuple) -> bool:
+    """A flag KServe's controller appends itself (``SetRuntimeDefaults``) that the args already set.
+
+    An error for a ModelDeployment, a warning for a raw InferenceService (passed on as written).
+
+    KServe adds ``--model-control-mode=explicit`` to a Triton model without storage after the
+    runtime's args, so the server would get the flag twice and keep the last. True on an error.
+    """
+    _, applied = runtime_defaults(unit.isvc, base)
+    if not applied:
+        return False
+    after, _ = runtime_defaults(unit.isvc, base)
+    added = list(_raw_model(after).get("args") or [])[len(_raw_model(unit.isvc).get("args") or []):]
+    if not added:
+        return False
+    options = {"normalize_underscores": rules.normalize_underscores, "repeatable": rules.repeatable, "meta": meta,
+               "parser": rules.parser}
+    keys = {a.key: " ".join(a.tokens) for a in flags.parse_args(added, **options) if a.key and not a.repeatable}
+    failed = False
+    for arg in flags.parse_args(result.args, **options):
+        if arg.key in keys:
+            origin = result.origins[arg.index]
+            path = (where + ((origin.key,) if origin.key is not None else (origin.index,))
+                    if origin.source == flags.OVERLAY else ("spec", "runtime") if unit.deployment is not None else where)
+            ctx.add(unit.problem(path, f"{' '.join(arg.tokens)}: KServe appends {keys[arg.key]} itself for this model "
+                                       f"({DEFAULTS_SOURCE.split(',')[0]}, {defaults_server_type(base)} without "
+                                       "storage), after these args: the server would get both and keep KServe's; "
+                                       "remove it, or give the model a storage URI", rule=NAME,
+                                 level="error" if unit.deployment is not None else "warning"))
+            failed = unit.deployment is not None   # a raw InferenceService is passed on as written
+    return failed
+
+
 def _parallel_spellings(tokens: list[str]) -> frozenset[str]:
     """Flag names among ``tokens`` that the multi-node transform reads as parallel sizes."""
     from .multinode import PARALLEL_FLAGS  # noqa: PLC0415 (multinode runs after args; no cycle at import)
@@ -263,6 +301,8 @@ def _flag_problem(parser: ServerParser, arg: flags.Arg, previous: flags.Arg | No
         return (f"{name}: an ambiguous abbreviation for {label} ({shown}); argparse exits at start-up: "
                 "write the flag in full"), "error"
     declared = found.declared
+    if declared.kind == "help":
+        return f"{name}: {found.option} makes {label} print its help and exit instead of serving", "error"
     _, eq, value = arg.tokens[0].partition("=")
     if declared.kind in parsers.NO_VALUE_KINDS and eq:
         form = "--x / --no-x" if declared.kind == "bool" else "a switch"
