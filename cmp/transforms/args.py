@@ -128,9 +128,27 @@ def _append_on_isvc(unit: Unit, ctx: RenderContext) -> None:
     except FlagError as exc:
         ctx.add(unit.problem(_MD_ARGS, str(exc), rule=NAME))
         return
+    base = unit.base_runtime
+    if base is not None and runtime_container(base) is not None and _appended_rejects(unit, ctx, base, args):
+        return
     unit.predictor.setdefault("model", {})["args"] = tokens
     ctx.provenance.record(unit.isvc, "spec.predictor.model.args", tokens, unit.where(_MD_ARGS),
                           f"{MERGE_ANNOTATION}: {APPEND}")
+
+
+def _appended_rejects(unit: Unit, ctx: RenderContext, base: dict, args: list[str] | dict) -> bool:
+    """``append`` mode: the server still parses runtime + overlay args; check the overlay's as in a merge."""
+    rules = rules_for(base, ctx.settings.repeatable_flags, server_parser(unit, ctx, base)[0])
+    if rules.parser is None:
+        return False
+    base_args = _base_args(base)
+    items = flags._overlay_items(args, rules.normalize_underscores, None, rules.parser) if isinstance(args, dict) \
+        else [(Origin(flags.OVERLAY, i), None, [t]) for i, t in enumerate(args)]
+    tokens = base_args + [t for _, _, item in items for t in item]
+    origins = [Origin(flags.RUNTIME, i) for i in range(len(base_args))] + \
+        [origin for origin, _, item in items for _ in item]
+    return _server_rejects(unit, ctx, base, MergeResult(tokens, origins, []), rules, admitted(unit.isvc)["metadata"],
+                           _MD_ARGS)
 
 
 def _override_deployment(unit: Unit, ctx: RenderContext) -> None:
