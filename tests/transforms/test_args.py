@@ -63,9 +63,9 @@ def test_override_goes_to_the_derived_runtime_and_never_on_the_isvc():
 
 def test_append_annotation_keeps_kserve_behaviour_for_a_deployment():
     text = MD_HEAD.replace("  namespace: ns\n", "  namespace: ns\n  annotations: {kserve-cmp.io/args-merge: append}\n")
-    result = render(text + "  runtime: kserve-sklearnserver\n  model: {storageUri: gs://b/m, args: ['--x={{ y }}']}\n")
+    result = render(text + "  runtime: kserve-sklearnserver\n  model: {storageUri: gs://b/m, args: ['--log_config_file={{ y }}']}\n")
     assert [o["kind"] for o in result.objects] == ["InferenceService"]
-    assert model(result)["args"] == ["--x={{`{{`}} y }}"]
+    assert model(result)["args"] == ["--log_config_file={{`{{`}} y }}"]
 
 
 def test_runtime_without_command_or_args_warns():
