@@ -77,6 +77,42 @@ def _recorder(unit: Unit, ctx: RenderContext):
     return record
 
 
+def _format_hint(wanted: str, formats: list[str]) -> str:
+    guess = select.closest(wanted, formats)
+    return f" (did you mean {guess!r}?)" if guess and guess != wanted else ""
+
+
+def _runtime_refusal(md, base: dict, reason: str):
+    """KServe's refusal of the named runtime, at the field to change: for a format the runtime does
+    not list, the format line, with the formats it does list."""
+    formats = select.format_names(base.get("spec") or {})
+    wanted = md.model.format_name or ""
+    if "model format" in reason and wanted:
+        return md.problem(("spec", "model", "format"),
+                          f"{reason}{_format_hint(wanted, formats)}; it supports: {', '.join(formats) or 'none'}",
+                          rule="runtime")
+    return md.problem(("spec", "runtime"), reason, rule="runtime")
+
+
+def _no_runtime(md, model: dict, ctx: RenderContext):
+    """No runtime auto-selects the model: the formats that do, and the protocol only when written."""
+    fmt = model["modelFormat"]
+    want = fmt["name"] + (f":{fmt['version']}" if fmt.get("version") else "")
+    runtimes = list(ctx.runtimes.values()) + list(ctx.release.runtimes.values())
+    formats = sorted({name for rt in runtimes for name in select.format_names(rt.get("spec") or {})}, key=str.lower)
+    written = md.model.protocol_version
+    if fmt.get("version") and fmt["name"] in formats and not written:
+        message = (f"no runtime supports version {fmt['version']!r} of model format {fmt['name']!r}; drop the "
+                   "version or set spec.runtime")
+    elif written and fmt["name"] in formats:
+        message = f"no runtime supports model format {want!r} with protocol {written}; set spec.runtime or " \
+                  "another protocolVersion"
+    else:
+        message = (f"no runtime supports model format {want!r}{_format_hint(fmt['name'], formats)}; "
+                   f"formats: {', '.join(formats)}")
+    return md.problem(("spec", "model", "format"), message, rule="runtime")
+
+
 def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
     """Find the base runtime, check it can serve the model, pin runtime and protocol."""
     md = unit.deployment
@@ -94,6 +130,9 @@ def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
                 if later is not None:
                     hint = (f" (a built-in runtime first in KServe {later.tag}; the target release is "
                             f"{ctx.release.tag}, from the cluster profile's spec.kserve.version)")
+            if not hint:
+                guess = select.closest(md.runtime, available)
+                hint = f" (did you mean {guess!r}?)" if guess else ""
             ctx.add(md.problem(("spec", "runtime"), f"unknown runtime {md.runtime!r}{hint}; available: "
                                                    f"{', '.join(available)}", rule="runtime"))
             return False
@@ -108,7 +147,7 @@ def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
                                                               if first.get("version") else {})}
         reason = select.check_explicit_runtime(unit.isvc, base)
         if reason:
-            ctx.add(md.problem(("spec", "runtime"), reason, rule="runtime"))
+            ctx.add(_runtime_refusal(md, base, reason))
             return False
     else:
         if "modelFormat" not in model:
@@ -116,12 +155,7 @@ def _pin_runtime(unit: Unit, ctx: RenderContext, namespace: str | None) -> bool:
             return False
         base, origin = auto_select(unit.isvc, namespace, ctx)
         if base is None:
-            fmt = model["modelFormat"]
-            want = fmt["name"] + (f":{fmt['version']}" if fmt.get("version") else "")
-            proto = model.get("protocolVersion") or select.default_protocol(unit.isvc) or "v1"
-            ctx.add(md.problem(("spec", "model", "format"),
-                               f"no runtime supports {want} with protocol {proto}; set spec.runtime or "
-                               f"another format", rule="runtime"))
+            ctx.add(_no_runtime(md, model, ctx))
             return False
     unit.base_runtime, unit.base_from = base, origin
     name = base["metadata"]["name"]

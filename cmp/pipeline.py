@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import catalog
 from .expand import expand
+from .kserve import select
 from .problems import CmpError, Problem, Problems
 from .provenance import Provenance, object_key
 from .settings import Settings
@@ -104,9 +105,16 @@ def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc], l
             ours.append(doc)
         elif profile.is_cluster_profile(doc.obj):
             profiles.append(doc)
+        elif doc.obj.get("kind") in (deployment.KIND, profile.KIND) and api != deployment.API_VERSION:
+            ctx.add(doc.problem(("apiVersion",), f"apiVersion {api!r} is not one kserve-cmp serves: "
+                                                 f"{doc.obj.get('kind')} is {deployment.API_VERSION!r}",
+                                rule="kind"))
         else:
-            ctx.add(doc.problem(("kind",), f"unknown kserve-cmp document {doc.obj.get('kind')!r} "
-                                           f"({api}); known: {deployment.KIND}, {profile.KIND} "
+            kind = doc.obj.get("kind")
+            guess = select.closest(kind, [deployment.KIND, profile.KIND]) if isinstance(kind, str) else None
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            ctx.add(doc.problem(("kind",), f"unknown kserve-cmp document {kind!r} "
+                                           f"({api}){hint}; known: {deployment.KIND}, {profile.KIND} "
                                            f"({deployment.API_VERSION})",
                                 rule="kind"))
     return ours, profiles, others

@@ -25,11 +25,12 @@ class Problem:
     path: str | None = None
     rule: str | None = None
     level: str = ERROR
+    column: int | None = None      # 1-based, where the input pins it (YAML syntax errors)
 
     def where(self) -> str:
-        """``file:line`` (or ``file``, or empty) for the start of a message."""
+        """``file:line[:column]`` (or ``file``, or empty) for the start of a message."""
         if self.file and self.line:
-            return f"{self.file}:{self.line}"
+            return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
         return self.file or ""
 
     def format(self) -> str:

@@ -28,7 +28,7 @@ def github(problems: list[Problem]) -> str:
     lines = []
     for p in problems:
         level = "error" if p.level == "error" else "warning"
-        props = ",".join(f"{k}={github_property(str(v))}" for k, v in (("file", p.file), ("line", p.line)) if v)
+        props = ",".join(f"{k}={github_property(str(v))}" for k, v in (("file", p.file), ("line", p.line), ("col", p.column)) if v)
         msg = github_data((f"{p.path}: " if p.path else "") + p.message)
         lines.append(f"::{level} {props}::{msg}" if props else f"::{level}::{msg}")
     return "".join(line + "\n" for line in lines)

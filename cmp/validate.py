@@ -27,6 +27,7 @@ is not a plain word are written ``metadata.annotations[serving.kserve.io/x]``.
 from __future__ import annotations
 
 import datetime
+import difflib
 import json
 import os
 import re
@@ -341,6 +342,16 @@ def string_map_check(value: Any, path: str, errors: list[SchemaError]) -> None:
             errors.append(SchemaError(map_path(path, key), f"expected string, got {type_name(item)}"))
 
 
+def did_you_mean(key: object, known: Any) -> str:
+    """`` (did you mean 'x'?)`` for the known field name closest to ``key`` (case first), or empty."""
+    if type(key) is not str or not known:
+        return ""
+    names = sorted(str(name) for name in known)
+    folded = [name for name in names if name.lower() == key.lower()]
+    close = folded or difflib.get_close_matches(key, names, n=1, cutoff=0.75)
+    return f" (did you mean {quoted(close[0])}?)" if close else ""
+
+
 def metadata_check(value: Any, path: str, errors: list[SchemaError]) -> None:
     """Loose ObjectMeta validation: names are strings, labels/annotations map strings to strings."""
     if type(value) is not dict:
@@ -349,7 +360,8 @@ def metadata_check(value: Any, path: str, errors: list[SchemaError]) -> None:
     prefix = field_prefix(path)
     for key, item in value.items():
         if key not in OBJECT_META_FIELDS:
-            errors.append(SchemaError(prefix + str(key), f"unknown field {quoted(key)}"))
+            errors.append(SchemaError(prefix + str(key),
+                                      f"unknown field {quoted(key)}{did_you_mean(key, OBJECT_META_FIELDS)}"))
         elif item is None:
             continue
         elif key in ("labels", "annotations"):
@@ -420,7 +432,7 @@ def object_check(
                 elif item is not None:
                     rest(item, map_path(path, key), errors)
             elif not allow_unknown:
-                errors.append(SchemaError(prefix + str(key), f"unknown field {quoted(key)}"))
+                errors.append(SchemaError(prefix + str(key), f"unknown field {quoted(key)}{did_you_mean(key, props)}"))
         for name in required:
             item = value.get(name, MISSING)
             if item is MISSING or (item is None and name not in nullable):

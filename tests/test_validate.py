@@ -179,14 +179,16 @@ def test_yaml_boolean_is_not_a_string() -> None:
 
 def test_unknown_field_is_reported_at_its_path() -> None:
     obj = isvc(sklearn_predictor(storageUrl="s3://typo"))
-    assert validate_object(obj) == [SchemaError("spec.predictor.model.storageUrl", 'unknown field "storageUrl"')]
+    assert validate_object(obj) == [SchemaError("spec.predictor.model.storageUrl",
+                                                'unknown field "storageUrl" (did you mean "storageUri"?)')]
 
 
 def test_unknown_top_level_and_metadata_fields() -> None:
     obj = isvc(sklearn_predictor())
     obj["metadata"]["lables"] = {"a": "b"}
     obj["extra"] = 1
-    assert messages(obj) == ['metadata.lables: unknown field "lables"', 'extra: unknown field "extra"']
+    assert messages(obj) == ['metadata.lables: unknown field "lables" (did you mean "labels"?)',
+                             'extra: unknown field "extra"']
 
 
 def test_enum_violation() -> None:

@@ -12,6 +12,8 @@ cluster runtimes; the first wins.
 
 from __future__ import annotations
 
+import difflib
+
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
@@ -59,6 +61,29 @@ def check_explicit_runtime(isvc: Mapping, runtime: Mapping) -> str | None:
     if _model_label(isvc) not in format_labels(spec, auto_select_only=False):
         return f"runtime {name} does not support model format {_format_text(isvc)}"
     return None
+
+
+def format_names(spec: Mapping) -> list[str]:
+    """The model format names a runtime lists, in its order, each once."""
+    names: list[str] = []
+    for fmt in spec.get("supportedModelFormats") or []:
+        if isinstance(fmt, Mapping) and isinstance(fmt.get("name"), str) and fmt["name"] not in names:
+            names.append(fmt["name"])
+    return names
+
+
+def closest(word: str, choices: list[str] | set[str]) -> str | None:
+    """The choice a user most likely meant by ``word``: the same ignoring case, else the only one
+    that holds it (``vllm`` in ``kserve-vllmserver``), else the closest spelling; None when none is close."""
+    choices = sorted(set(choices))
+    same = [c for c in choices if c.lower() == word.lower()]
+    if same:
+        return same[0]
+    holding = [c for c in choices if word.lower() in c.lower()]
+    if len(holding) == 1 and len(word) >= 3:
+        return holding[0]
+    close = difflib.get_close_matches(word.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+    return next((c for c in choices if close and c.lower() == close[0]), None)
 
 
 def format_labels(spec: Mapping, *, auto_select_only: bool) -> frozenset[str]:

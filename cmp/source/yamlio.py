@@ -246,7 +246,8 @@ def load_stream(text: str | bytes, file: str | None = None) -> list[Doc]:
             # nesting is then deeper than ours too, and the message stays ours.
             problem = f"YAML nesting deeper than {MAX_DEPTH} levels"
             raise CmpError(Problem(problem, file=file, line=line, rule="yaml"))
-        raise CmpError(Problem(f"invalid YAML: {problem}", file=file, line=line, rule="yaml"))
+        column = mark.column + 1 if mark is not None else None
+        raise CmpError(Problem(f"invalid YAML: {problem}", file=file, line=line, rule="yaml", column=column))
     except yaml.YAMLError as exc:
         raise CmpError(Problem(f"invalid YAML: {exc}", file=file, rule="yaml"))
     finally:

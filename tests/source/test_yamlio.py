@@ -49,7 +49,7 @@ def test_format_path() -> None:
                                                  "is not allowed"),
     ("a: !custom x\n", "f.yaml:1: YAML tag '!custom' is not allowed"),
     ("a: 1\na: 2\n", "f.yaml:2: duplicate key 'a'"),
-    ("a: [\n", "f.yaml:2: invalid YAML: did not find expected node content"),
+    ("a: [\n", "f.yaml:2:1: invalid YAML: did not find expected node content"),
     ("a: 1\n<<: {b: 2}\n", "f.yaml:2: YAML merge keys (<<) are not supported"),
     ("? [a]\n: 1\n", "f.yaml:1: mapping keys must be scalars"),
 ])
