@@ -11,6 +11,7 @@ beyond a depth limit. Timestamps stay strings, as they do in Kubernetes' YAML-to
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,10 +268,32 @@ class _OutputDumper(_Dumper):  # type: ignore[misc, valid-type]
         return True
 
 
+#: Strings that may be printed plain: read as strings by every resolver that may decode our output.
+#: An allow-list: an ASCII letter or ``/`` first, or a ``-`` followed by a letter or another ``-``
+#: (``--port=8080``), or a quantity-like word: digits, an optional fraction and letters to the end
+#: (``2Gi``, ``500m``, ``0.5Gi``) but no ``0x``/``0o``/``0b`` prefix (``0xF`` is 15 to go-yaml).
+#: YAML 1.1 and 1.2 numbers, timestamps and sexagesimals start with a digit, a sign followed by a
+#: digit or ``.``, or ``.``, and end in a digit, ``.`` or one of the ``.inf``/``.nan`` words;
+#: go-yaml v2 (what Argo CD and kubectl decode with, through sigs.k8s.io/yaml) tries numbers only
+#: for a digit, ``+``, ``-`` or ``.`` first, and its exponent needs digits. Everything else that
+#: starts with a letter and any resolver reads as another type is a word in :data:`_TYPED_WORDS`
+#: (compared in any case, so ``yEs`` is quoted too). ``tests/security/test_type_stable_output.py``
+#: checks the rule against the real decoder.
+_PLAIN_SAFE = re.compile(r"[A-Za-z/]|-[A-Za-z-]|(?![0][xXoObB])[0-9]+(\.[0-9]+)?[A-Za-z]+$")
+_TYPED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def plain_is_safe(text: str) -> bool:
+    """True when ``text`` printed as a plain scalar reads back as this string under YAML 1.1 and 1.2."""
+    return bool(_PLAIN_SAFE.match(text)) and text.lower() not in _TYPED_WORDS
+
+
 def _represent_str(dumper: Any, data: str) -> Any:
     if "\n" in data:
         return dumper.represent_scalar(_STR, data, style="|")
-    return dumper.represent_scalar(_STR, data)
+    # Single quotes where plain would be ambiguous (the emitter falls back to double quotes
+    # for text single quotes cannot hold); otherwise the emitter picks the style.
+    return dumper.represent_scalar(_STR, data, style=None if plain_is_safe(data) else "'")
 
 
 _OutputDumper.add_representer(str, _represent_str)
