@@ -18,7 +18,7 @@ from .problems import CmpError, Problem, Problems
 from .provenance import Provenance, object_key
 from .settings import Settings
 from .source.read import read_app
-from .source.yamlio import Doc, dump_stream, format_path
+from .source.yamlio import RENDER_BYTES_FACTOR, Doc, dump_stream, format_path, render_budget
 from .spec import deployment, profile
 from .transforms import PROFILE_SECTIONS, SUPPORTED_SECTIONS, cluster_objects, run_all
 from .unit import RenderContext, Unit
@@ -45,9 +45,13 @@ class RenderResult:
 
 
 def render(path: str, settings: Settings) -> RenderResult:
-    """Render the app at ``path``; raises CmpError (with every problem) instead of partial output."""
-    docs = read_app(path, settings)
-    return render_docs(docs, settings)
+    """Render the app at ``path``; raises CmpError (with every problem) instead of partial output.
+
+    Every YAML stream the render loads shares one budget (``cmp.source.yamlio.render_budget``).
+    """
+    with render_budget(settings.max_file_size):
+        docs = read_app(path, settings)
+        return render_docs(docs, settings)
 
 
 def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
@@ -90,8 +94,12 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     if not objects and not settings.allow_empty:
         raise CmpError(Problem("rendered zero objects (pass --allow-empty if that is intended: Argo CD would "
                                "prune everything this app deployed)", rule="empty"))
-    return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, dump_stream(objects),
-                        ours + profiles, ctx.release)
+    text = dump_stream(objects)
+    limit = RENDER_BYTES_FACTOR * settings.max_file_size
+    if len(text.encode("utf-8")) > limit:
+        raise CmpError(Problem(f"the rendered output exceeds {limit} bytes ({RENDER_BYTES_FACTOR} x setting "
+                               f"max-file-size)", rule="output"))
+    return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, text, ours + profiles, ctx.release)
 
 
 def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc], list[Doc]]:

@@ -23,6 +23,8 @@ replacements, the OpenAPI schema) get the limits of a plain app directory before
 them: a size limit, and, when a file holds an anchor or a tag (the only ways to an alias bomb or a
 language-specific tag), the bounded loader. kustomize expands aliases itself, to gigabytes within
 seconds, and drops unknown tags silently. Generator inputs (``files``, ``envs``) are size-checked.
+Inline patch text (``patches[].patch``, an inline ``patchesStrategicMerge`` entry, the built-in
+patch transformers' ``patch``/``patches``/``jsonOp``) gets the same checks as a patch file.
 
 The repository root is, in order: the tree Argo CD sent to the sidecar (the request directory
 ``_cmp_server/<uuid>``, see ``workdir``: the whole checkout, or with manifest-generate-paths the
@@ -104,7 +106,13 @@ class Pattern:
     with RE2, which the origin tracker matches it with."""
 
 
+@dataclass(frozen=True)
+class Inline:
+    """Patch text kustomize parses as YAML (or JSON): it gets the checks of a patch file."""
+
+
 OPAQUE = None  # a field that names nothing kustomize loads
+INLINE = Inline()
 HELM = Refused("Helm charts are not supported (kserve-cmp never runs helm): render the chart ahead of "
                "time and commit its output")
 FILE = Ref("file")
@@ -112,7 +120,7 @@ FILE = Ref("file")
 SELECTOR = Fields({"group": Pattern(), "version": Pattern(), "kind": Pattern(), "name": Pattern(),
                    "namespace": Pattern(), "annotationSelector": OPAQUE, "labelSelector": OPAQUE})
 # api/types/patch.go
-PATCH = Fields({"path": FILE, "patch": OPAQUE, "target": SELECTOR, "options": OPAQUE})
+PATCH = Fields({"path": FILE, "patch": INLINE, "target": SELECTOR, "options": OPAQUE})
 # api/types/kvpairsources.go, generatorargs.go, configmapargs.go, secretargs.go
 KV_SOURCES = {"literals": OPAQUE, "files": Seq(Ref("kv-file", yaml=False)),
               "envs": Seq(Ref("file", yaml=False)), "env": Ref("file", yaml=False)}
@@ -152,10 +160,10 @@ BUILTINS = {
     "ReplicaCountTransformer": Fields({**_META, "replica": OPAQUE, "fieldSpecs": OPAQUE}),
     "SortOrderTransformer": Fields({**_META, "sortOptions": OPAQUE}),
     "HashTransformer": Fields(_META),
-    "PatchTransformer": Fields({**_META, "path": FILE, "patch": OPAQUE, "target": SELECTOR,
+    "PatchTransformer": Fields({**_META, "path": FILE, "patch": INLINE, "target": SELECTOR,
                                        "options": OPAQUE}),
-    "PatchJson6902Transformer": Fields({**_META, "path": FILE, "target": SELECTOR, "jsonOp": OPAQUE}),
-    "PatchStrategicMergeTransformer": Fields({**_META, "paths": Seq(Ref("file-or-inline")), "patches": OPAQUE}),
+    "PatchJson6902Transformer": Fields({**_META, "path": FILE, "target": SELECTOR, "jsonOp": INLINE}),
+    "PatchStrategicMergeTransformer": Fields({**_META, "paths": Seq(Ref("file-or-inline")), "patches": INLINE}),
     "ReplacementTransformer": Fields({**_META, "replacements": Seq(REPLACEMENT)}),
     "ConfigMapGenerator": Fields({**_META, **GENERATOR_ARGS}),
     "SecretGenerator": Fields({**_META, **SECRET_ARGS}),
@@ -309,6 +317,8 @@ class _Walk:
                 self.value(doc, item, spec.fields[name], path + (key,), directory)
         elif isinstance(spec, Ref) and isinstance(value, str):
             self.ref(doc, value, spec, path, directory)
+        elif isinstance(spec, Inline) and isinstance(value, str):
+            self.inline_yaml(doc, value, path)
         elif isinstance(spec, Pattern) and isinstance(value, str) and value:
             try:
                 goregexp.compile_go(goregexp.anchored(value))
@@ -320,7 +330,8 @@ class _Walk:
     def ref(self, doc: Doc, entry: str, spec: Ref, path: tuple, directory: str) -> None:
         what = spec.what
         if what == "file-or-inline" and "\n" in entry:
-            return  # inline patch text: kustomize tries it as a file first, and a URL cannot hold a newline
+            # inline patch text: kustomize tries it as a file first, and a URL cannot hold a newline
+            return self.inline_yaml(doc, entry, path)
         if what == "plugin" and self.inline_plugins(doc, entry, path, directory):
             return
         bad = control_character(entry)
@@ -344,7 +355,9 @@ class _Walk:
             self.problems.append(doc.problem(path, f"{entry!r} points outside the repository", rule=RULE))
             return
         if not os.path.lexists(real):
-            return  # kustomize reports it (or, for a patch, reads the entry as inline YAML)
+            if what == "file-or-inline":  # kustomize reads the entry as inline YAML
+                self.inline_yaml(doc, entry, path)
+            return  # else kustomize reports it
         if os.path.isdir(real):
             if what in ("resource", "component"):
                 self.stack.append(real)
@@ -375,6 +388,14 @@ class _Walk:
                 load_stream(data, shown)
             except CmpError as exc:
                 self.problems.extend(exc.problems)
+
+    def inline_yaml(self, doc: Doc, text: str, path: tuple) -> None:
+        """Inline patch text: the bounded loader, as for a patch file (the kustomization holding it
+        is size-checked already)."""
+        try:
+            load_stream(text, doc.file)
+        except CmpError as exc:
+            self.problems.extend(doc.problem(path, f"inline patch: {p.message}", rule=p.rule) for p in exc.problems)
 
     def inline_plugins(self, doc: Doc, entry: str, path: tuple, directory: str) -> bool:
         """Check ``entry`` as inline plugin configurations when kustomize would read it so (it parses

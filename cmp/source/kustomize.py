@@ -32,7 +32,7 @@ from typing import Callable
 
 from ..problems import ToolError
 from . import origins
-from .yamlio import Doc, load_stream
+from .yamlio import Doc, load_stream, unbudgeted
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
@@ -271,7 +271,10 @@ def _vetted_reader(readable: frozenset[str], max_size: int) -> Callable[[str, st
         try:
             with open(real, "rb") as handle:
                 data = handle.read(max_size + 1)
-            return load_stream(data, shown) if len(data) <= max_size else []
+            if len(data) > max_size:
+                return []
+            with unbudgeted():  # a re-read for line numbers only: the build's output was charged
+                return load_stream(data, shown)
         except Exception:  # the origin is informative only; kustomize already read the file
             return []
     return read

@@ -6,14 +6,21 @@ item, so later stages can report ``file:line`` for any field path. It refuses wh
 tooling would never produce and what could hurt the process: non-standard tags (including
 Python object tags), documents that expand past a node budget through aliases, and nesting
 beyond a depth limit. Timestamps stay strings, as they do in Kubernetes' YAML-to-JSON path.
+
+Budgets hold per render, not per document: inside :func:`render_budget` every document of every
+stream loaded shares one :class:`Budget` (nodes, aliases expanded included; bytes read, scalars
+an alias repeats included), so five alias bombs just under the limit in one file, or spread over
+many files, fail like one. Outside it (a single load), each call gets a budget of its own.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -28,6 +35,49 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_DEPTH = 100
 MAX_NODES = 1_000_000
+#: A render reads and prints at most this many times the ``max-file-size`` setting.
+RENDER_BYTES_FACTOR = 4
+
+
+class Budget:
+    """What one render may still load: YAML nodes (after alias expansion) and input bytes."""
+
+    def __init__(self, max_bytes: int | None = None, max_nodes: int = MAX_NODES):
+        self.max_nodes = max_nodes
+        self.max_bytes = max_bytes
+        self.nodes = 0
+        self.bytes = 0
+
+    def charge_bytes(self, n: int, file: str | None, line: int | None = None) -> None:
+        self.bytes += n
+        if self.max_bytes is not None and self.bytes > self.max_bytes:
+            raise CmpError(Problem(f"the render's YAML input (files read and text aliases repeat) exceeds "
+                                   f"{self.max_bytes} bytes ({RENDER_BYTES_FACTOR} x setting max-file-size)",
+                                   file=file, line=line, rule="yaml"))
+
+
+_BUDGET: ContextVar[Budget | None] = ContextVar("kserve_cmp_yaml_budget", default=None)
+
+
+@contextmanager
+def render_budget(max_file_size: int | None) -> Iterator[Budget]:
+    """One budget for every YAML stream loaded inside the block (one render)."""
+    budget = Budget(None if max_file_size is None else RENDER_BYTES_FACTOR * max_file_size)
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
+@contextmanager
+def unbudgeted() -> Iterator[None]:
+    """Loads inside the block are not charged to the render (re-reading a source for line numbers)."""
+    token = _BUDGET.set(None)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
 
 Path = tuple  # of str keys and int indexes
 
@@ -93,11 +143,11 @@ def format_path(path: Path) -> str:
 class _Builder:
     """Turns parser events into values; a frame per open collection, no recursion."""
 
-    def __init__(self, loader: Any, file: str | None):
+    def __init__(self, loader: Any, file: str | None, budget: Budget):
         self.loader = loader
         self.file = file
-        self.anchors: dict[str, tuple[Any, int]] = {}
-        self.nodes = 0
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, scalar bytes
+        self.budget = budget
 
     def fail(self, mark: Any, message: str) -> CmpError:
         line = mark.line + 1 if mark is not None else None
@@ -123,15 +173,17 @@ class _Builder:
             raise self.fail(event.start_mark, f"{shown!r} is not a valid !!{tag.rsplit(':', 1)[-1]}") from None
 
     def count(self, n: int, mark: Any) -> None:
-        self.nodes += n
-        if self.nodes > MAX_NODES:
-            raise self.fail(mark, f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)")
+        budget = self.budget
+        budget.nodes += n
+        if budget.nodes > budget.max_nodes:
+            raise self.fail(mark, f"YAML expands to more than {budget.max_nodes} nodes in one render "
+                                  f"(YAML alias bomb?)")
 
     def document(self, start: Any) -> Doc:
         """Build one document; the parser is positioned after DocumentStartEvent."""
         loader = self.loader
         marks: dict = {}
-        # frame: [container, path, pending_key, size, anchor, key_mark]
+        # frame: [container, path, pending_key, size, anchor, key_mark, scalar bytes]
         stack: list[list] = []
         root: Any = None
         while True:
@@ -140,22 +192,23 @@ class _Builder:
             if kind is yaml.DocumentEndEvent:
                 return Doc(root, self.file, start.start_mark.line + 1, marks)
             if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
-                container, _, _, size, anchor, _ = stack.pop()
+                container, _, _, size, anchor, _, nbytes = stack.pop()
                 if anchor:
-                    self.anchors[anchor] = (container, size)
+                    self.anchors[anchor] = (container, size, nbytes)
                 value, size, mark = container, size, None
                 placed = False
             else:
                 placed = True
                 mark = event.start_mark
                 if kind is yaml.ScalarEvent:
-                    value, size = self.scalar(event), 1
+                    value, size, nbytes = self.scalar(event), 1, len(event.value)
                     if event.anchor:
-                        self.anchors[event.anchor] = (value, 1)
+                        self.anchors[event.anchor] = (value, 1, nbytes)
                 elif kind is yaml.AliasEvent:
                     if event.anchor not in self.anchors:
                         raise self.fail(mark, f"unknown YAML alias {event.anchor!r}")
-                    value, size = self.anchors[event.anchor]
+                    value, size, nbytes = self.anchors[event.anchor]
+                    self.budget.charge_bytes(nbytes, self.file, mark.line + 1)
                 elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                     if event.tag not in _COLLECTION_TAGS:
                         raise self.fail(mark, f"YAML tag {event.tag!r} is not allowed")
@@ -164,7 +217,7 @@ class _Builder:
                     path = self._child_path(stack)
                     self._mark(stack, marks, path, mark)
                     container = {} if kind is yaml.MappingStartEvent else []
-                    stack.append([container, path, None, 1, event.anchor, None])
+                    stack.append([container, path, None, 1, event.anchor, None, 0])
                     self.count(1, mark)
                     continue
                 else:  # pragma: no cover - libyaml emits nothing else inside a document
@@ -175,6 +228,7 @@ class _Builder:
                 continue
             frame = stack[-1]
             frame[3] += size
+            frame[6] += nbytes
             container = frame[0]
             if type(container) is list:
                 if mark is not None:
@@ -223,8 +277,10 @@ class _Builder:
 
 def load_stream(text: str | bytes, file: str | None = None) -> list[Doc]:
     """Every non-empty document of a YAML (or JSON) stream, with line marks."""
+    budget = _BUDGET.get() or Budget()
+    budget.charge_bytes(len(text.encode("utf-8")) if isinstance(text, str) else len(text), file)
     loader = _Loader(text)
-    builder = _Builder(loader, file)
+    builder = _Builder(loader, file, budget)
     docs: list[Doc] = []
     try:
         while True:
@@ -233,7 +289,6 @@ def load_stream(text: str | bytes, file: str | None = None) -> list[Doc]:
                 break
             if isinstance(event, yaml.DocumentStartEvent):
                 builder.anchors = {}
-                builder.nodes = 0
                 doc = builder.document(event)
                 if doc.obj is not None:
                     docs.append(doc)
