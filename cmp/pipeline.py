@@ -18,7 +18,8 @@ from .problems import CmpError, Problem, Problems
 from .provenance import Provenance, object_key
 from .settings import Settings
 from .source.read import read_app
-from .source.yamlio import RENDER_BYTES_FACTOR, Doc, dump_stream, format_path, render_budget
+from .source.yamlio import (RENDER_BYTES_FACTOR, Doc, ambiguous_scalars, dump_stream, format_path,
+                           render_budget)
 from .spec import deployment, profile
 from .transforms import PROFILE_SECTIONS, SUPPORTED_SECTIONS, cluster_objects, run_all
 from .unit import RenderContext, Unit
@@ -57,6 +58,8 @@ def render(path: str, settings: Settings) -> RenderResult:
 def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx = RenderContext(settings=settings, inputs=docs)
     ours, profiles, passthrough = _split(docs, ctx)
+    for doc in ours + [d for d in passthrough if str(d.obj.get("apiVersion", "")).startswith(KSERVE_GROUP + "/")]:
+        ctx.problems.extend(ambiguous_scalars(doc, _converted_to_text))
     ctx.profile, found = profile.resolve(profiles, settings.cluster_profile, settings.max_file_size,
                                          PROFILE_SECTIONS)
     ctx.problems.extend(found)
@@ -100,6 +103,12 @@ def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
         raise CmpError(Problem(f"the rendered output exceeds {limit} bytes ({RENDER_BYTES_FACTOR} x setting "
                                f"max-file-size)", rule="output"))
     return RenderResult(objects, units, ctx.problems.warnings, ctx.provenance, text, ours + profiles, ctx.release)
+
+
+def _converted_to_text(path: tuple) -> bool:
+    """Where a number is printed as text (an args map's value): it must read as written (see
+    docs/reference.md, "Plain scalars")."""
+    return len(path) >= 2 and path[-2] == "args" and isinstance(path[-1], str)
 
 
 def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc], list[Doc]]:

@@ -329,7 +329,10 @@ def _with_origin(doc: Doc, wrapper: str, app: str, display_root: str, sources: d
     if transformations:
         writes = origins.patch_writes(obj, transformations, wrapper, show, sources.setdefault("", {}), read)
         origins.apply_writes(marks, moved, writes)
-    return Doc(obj, show(source), original.line if original is not None else None, marks, moved)
+    # The plain scalars of the source file as the user wrote them (kustomize's output has them
+    # normalised: 0755 as 493), for the ambiguity check of the documents kserve-cmp reads.
+    plain = dict(original.plain) if original is not None else {}
+    return Doc(obj, show(source), original.line if original is not None else None, marks, moved, plain=plain)
 
 
 def _origin_fields(origin: object) -> dict:

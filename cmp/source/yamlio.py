@@ -104,6 +104,9 @@ class Doc:
     marks: dict = field(default_factory=dict)
     moved: dict = field(default_factory=dict)   # path -> file, for fields an overlay's patch wrote
     generated_by: str | None = None  # the kustomize generator that made it (``SecretGenerator``...)
+    #: path -> (written text, "ambiguous" or "number") of plain scalars resolvers disagree on
+    #: (:func:`plain_ambiguity`) and of plain numbers whose text is not how the number prints.
+    plain: dict = field(default_factory=dict)
 
     def location(self, path: Path) -> tuple[str | None, int | None]:
         """(file, line) of ``path``, or of its nearest ancestor that has one, or of the document."""
@@ -138,6 +141,56 @@ def format_path(path: Path) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+#: Plain scalars whose type or value differs between YAML 1.1 (PyYAML), YAML 1.2 (core schema)
+#: and Kubernetes' decoder (go-yaml v2): a leading zero (``0755``: 493 or 755; ``08``: a string
+#: or 8.0), ``0o``/``0b`` prefixes, sexagesimal (``12:30``: 750 or a string), an exponent without
+#: a dot (``1e3``: a string or 1000), digit groups (``1_000``: 1000 or a string), a signed
+#: fraction without a leading digit (``-.5``: a string or -0.5).
+_AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+                        r"|[-+]?0[oObB][0-9a-fA-F_]*"
+                        r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"
+                        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+                        r"|[-+]?[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+                        r"|[-+]?[0-9]+\.[0-9]*_[0-9_]*"
+                        r"|[-+]\.[0-9]+([eE][-+]?[0-9]+)?")
+#: Words YAML 1.1 and go-yaml v2 read as booleans and YAML 1.2 as strings (any case: ``yEs`` is
+#: a string everywhere, but surely not meant as one).
+_AMBIGUOUS_WORDS = frozenset({"y", "n", "yes", "no", "on", "off"})
+
+
+def plain_ambiguity(text: str, value: Any) -> tuple[str, str] | None:
+    """``(text, "ambiguous")`` for a plain scalar resolvers read differently, ``(text, "number")``
+    for a plain number that does not print back as written (``3.10`` is 3.1), else None."""
+    if text.lower() in _AMBIGUOUS_WORDS or _AMBIGUOUS.fullmatch(text):
+        return text, "ambiguous"
+    if type(value) is int and str(value) != text or type(value) is float and repr(value) != text:
+        return text, "number"
+    return None
+
+
+def ambiguous_scalars(doc: Doc, number_paths: Any = None) -> list[Problem]:
+    """Errors for the plain scalars of ``doc`` whose meaning depends on the resolver, and for plain
+    numbers that would not read back as written where ``number_paths(path)`` says a number becomes
+    a string (args values)."""
+    problems = []
+    for path, (text, kind) in doc.plain.items():
+        if any(path[:i] in doc.moved for i in range(len(path) + 1)) or not _holds(doc.obj, path):
+            continue  # written or removed by a patch: no longer the text the user wrote there
+        if kind == "ambiguous" or (number_paths is not None and number_paths(path)):
+            problems.append(doc.problem(path, f"ambiguous YAML scalar `{text}`: quote it", rule="yaml"))
+    return problems
+
+
+def _holds(obj: Any, path: Path) -> bool:
+    for part in path:
+        if isinstance(obj, dict) and part in obj or isinstance(obj, list) and isinstance(part, int) \
+                and part < len(obj):
+            obj = obj[part]
+        else:
+            return False
+    return True
 
 
 class _Builder:
@@ -183,6 +236,7 @@ class _Builder:
         """Build one document; the parser is positioned after DocumentStartEvent."""
         loader = self.loader
         marks: dict = {}
+        plain: dict = {}
         # frame: [container, path, pending_key, size, anchor, key_mark, scalar bytes]
         stack: list[list] = []
         root: Any = None
@@ -190,18 +244,22 @@ class _Builder:
             event = loader.get_event()
             kind = type(event)
             if kind is yaml.DocumentEndEvent:
-                return Doc(root, self.file, start.start_mark.line + 1, marks)
+                return Doc(root, self.file, start.start_mark.line + 1, marks, plain=plain)
             if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
                 container, _, _, size, anchor, _, nbytes = stack.pop()
                 if anchor:
                     self.anchors[anchor] = (container, size, nbytes)
                 value, size, mark = container, size, None
                 placed = False
+                flag = None
             else:
                 placed = True
+                flag = None
                 mark = event.start_mark
                 if kind is yaml.ScalarEvent:
                     value, size, nbytes = self.scalar(event), 1, len(event.value)
+                    if not event.style and event.tag is None:
+                        flag = plain_ambiguity(event.value, value)
                     if event.anchor:
                         self.anchors[event.anchor] = (value, 1, nbytes)
                 elif kind is yaml.AliasEvent:
@@ -225,6 +283,8 @@ class _Builder:
             self.count(size if placed else 0, mark)
             if not stack:
                 root = value
+                if flag:
+                    plain[()] = flag
                 continue
             frame = stack[-1]
             frame[3] += size
@@ -233,9 +293,13 @@ class _Builder:
             if type(container) is list:
                 if mark is not None:
                     marks[frame[1] + (len(container),)] = mark.line + 1
+                if flag:
+                    plain[frame[1] + (len(container),)] = flag
                 container.append(value)
             elif frame[2] is None:
                 self._key(frame, value, mark or event.start_mark)
+                if flag:
+                    plain[frame[1] + (frame[2],)] = flag
             else:
                 key = frame[2]
                 frame[2] = None
@@ -243,6 +307,8 @@ class _Builder:
                     raise self.fail(frame[5], f"duplicate key {key!r}")
                 if placed:
                     marks[frame[1] + (key,)] = frame[5].line + 1
+                if flag:
+                    plain[frame[1] + (key,)] = flag
                 container[key] = value
 
     def _key(self, frame: list, value: Any, mark: Any) -> None:

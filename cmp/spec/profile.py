@@ -22,7 +22,7 @@ from .. import catalog
 from ..kserve.autoscaling import KNATIVE_DEFAULTS, AutoscalerConfig, parse_config
 from ..problems import Problem, UsageError
 from ..source.read import read_file
-from ..source.yamlio import Doc
+from ..source.yamlio import Doc, ambiguous_scalars
 from .deployment import API_VERSION, DEPLOYMENT_MODES, LEGACY_MODES
 from .reader import Reader, type_name, unknown_field_message
 
@@ -161,7 +161,7 @@ def resolve(docs: list[Doc], setting: str, max_size: int, sections: frozenset[st
         problems.append(extra.problem((), f"a second ClusterProfile (one is given by {origin}); a render "
                                           "targets one cluster", rule="profile"))
     profile, found = parse(first, sections)
-    return profile, problems + found
+    return profile, problems + ambiguous_scalars(first, lambda path: path[-2:-1] == ("args",)) + found
 
 
 def _read(path: str, max_size: int) -> list[Doc]:

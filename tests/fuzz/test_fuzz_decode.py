@@ -36,8 +36,9 @@ def hostile_model_deployments(draw) -> dict:
     md = draw(model_deployments())
     annotations = draw(st.dictionaries(st.from_regex(r"example\.com/[a-z]{1,8}", fullmatch=True), typed_looking,
                                        max_size=4))
-    if annotations:
-        md["metadata"]["annotations"] = annotations
+    md["metadata"].setdefault("annotations", {}).update(annotations)
+    if not md["metadata"]["annotations"]:
+        del md["metadata"]["annotations"]
     env = draw(st.dictionaries(st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True), typed_looking, max_size=4))
     if env:
         md["spec"]["model"]["env"] = env
