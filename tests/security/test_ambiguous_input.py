@@ -19,6 +19,7 @@ kind: ModelDeployment
 metadata:
   name: iris
   namespace: models
+  annotations: {{kserve-cmp.io/unchecked-flags: "--umask,--at,--version,--threshold,--mode,--pad,--ratio,--count,--flag,--n,--x"}}
 spec:
   runtime: kserve-sklearnserver
   scaling: {{minReplicas: 1, maxReplicas: 2}}
@@ -47,7 +48,7 @@ spec:
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 8 else None)
 def test_ambiguous_plain_scalar_is_an_error_at_its_line(scratch, field: str, text: str) -> None:
     scratch.write("repo/app/model.yaml", MODEL.format(field=field))
-    scratch.render("app").assert_clean_error(f"app/model.yaml:12: spec.model.", f"ambiguous YAML scalar `{text}`: "
+    scratch.render("app").assert_clean_error(f"app/model.yaml:13: spec.model.", f"ambiguous YAML scalar `{text}`: "
                                                                               f"quote it")
 
 
@@ -109,7 +110,7 @@ def test_ambiguous_scalar_through_kustomize_is_located_in_its_file(scratch) -> N
     """kustomize prints 0755 as 493: the check reads the source file as the user wrote it."""
     scratch.write("repo/app/model.yaml", MODEL.format(field="args: {--umask: 0755}"))
     scratch.write("repo/app/kustomization.yaml", "resources: [model.yaml]\n")
-    scratch.render("app").assert_clean_error("app/model.yaml:12: spec.model.args.--umask: ambiguous YAML scalar "
+    scratch.render("app").assert_clean_error("app/model.yaml:13: spec.model.args.--umask: ambiguous YAML scalar "
                                              "`0755`: quote it")
 
 

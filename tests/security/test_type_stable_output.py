@@ -132,7 +132,7 @@ metadata:
   name: iris
   namespace: "y"
   labels: {canary: "n", "ON": "0o17", tier: "08"}
-  annotations: {"y": "-.5", "1e3": "12:30"}""") + """\
+  annotations: {"y": "-.5", "1e3": "12:30", kserve-cmp.io/unchecked-flags: "--threshold,--umask,--at,--version,--flag"}""") + """\
     env: {"ON": "1e3", RATIO: "-.5", MODE: "0o17", PAD: "08", FLAG: "y", EMPTY: "", NUL: "~"}
     args: {--threshold: "1e3", --umask: "0755", --at: "12:30", --version: "3.10", --flag: "n"}
 """
