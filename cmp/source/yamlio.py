@@ -5,7 +5,8 @@ nesting cannot overflow the stack) and records the line of every mapping key and
 item, so later stages can report ``file:line`` for any field path. It refuses what Kubernetes
 tooling would never produce and what could hurt the process: non-standard tags (including
 Python object tags), documents that expand past a node budget through aliases, and nesting
-beyond a depth limit. Timestamps stay strings, as they do in Kubernetes' YAML-to-JSON path.
+beyond a depth limit. Plain scalars resolve as Kubernetes' decoder resolves them
+(:func:`kube_resolve`); timestamps stay strings, as they do in Kubernetes' YAML-to-JSON path.
 
 Budgets hold per render, not per document: inside :func:`render_budget` every document of every
 stream loaded shares one :class:`Budget` (nodes, aliases expanded included; bytes read, scalars
@@ -193,6 +194,50 @@ def _holds(obj: Any, path: Path) -> bool:
     return True
 
 
+#: go-yaml v2's resolver (resolve.go, v2.4, which sigs.k8s.io/yaml and so Kubernetes, kubectl
+#: and Argo CD decode with), for plain scalars: these words, then, for a digit or sign first,
+#: Go's ParseInt with base prefixes (underscores dropped), ParseUint, a float of this form;
+#: for ``.`` first, a float. Everything else, timestamps included, is a string.
+_KUBE_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), float("inf")),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), float("-inf")),
+}
+_KUBE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_KUBE_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
+_KUBE_INT = re.compile(r"(?P<sign>[-+]?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|0[oO](?P<oct>[0-7]+)|0[bB](?P<bin>[01]+)"
+                       r"|0(?P<zoct>[0-7]+)|(?P<dec>[0-9]+))")
+
+
+def kube_resolve(text: str) -> Any:
+    """The value Kubernetes' decoder gives the plain scalar ``text``."""
+    if text in _KUBE_WORDS:
+        return _KUBE_WORDS[text]
+    first = text[0]
+    if first == ".":
+        return float(text) if _KUBE_DOT_FLOAT.fullmatch(text) else text
+    if first not in "+-0123456789":
+        return text
+    plain = text.replace("_", "")
+    match = _KUBE_INT.fullmatch(plain)
+    if match:
+        for group, base in (("hex", 16), ("oct", 8), ("bin", 2), ("zoct", 8), ("dec", 10)):
+            if match.group(group) is not None:
+                number = int(match.group(group), base) * (-1 if match.group("sign") == "-" else 1)
+                if -(1 << 63) <= number < (1 << 63):
+                    return number
+                if not match.group("sign") and number < (1 << 64):
+                    return float(number)  # a uint64 reaches JSON as a float
+    if _KUBE_FLOAT.fullmatch(plain):
+        number = float(plain)
+        if number not in (float("inf"), float("-inf")):  # Go: a range error, so a string
+            return number
+    return text
+
+
 class _Builder:
     """Turns parser events into values; a frame per open collection, no recursion."""
 
@@ -211,7 +256,9 @@ class _Builder:
         if tag is None or tag == "!":
             if tag == "!" or event.style:  # quoted or non-specific: a string
                 return event.value
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if event.value == "<<":
+                raise self.fail(event.start_mark, "YAML merge keys (<<) are not supported")
+            return kube_resolve(event.value)
         if tag == _STR or tag == "tag:yaml.org,2002:timestamp":
             return event.value
         if tag == _MERGE:

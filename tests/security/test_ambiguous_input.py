@@ -12,6 +12,7 @@ import pytest
 
 from cmp.source.yamlio import plain_ambiguity
 from helpers import have_kustomize
+from kube_decode import kube_decode, same
 
 MODEL = """\
 apiVersion: kserve-cmp.io/v1alpha1
@@ -100,6 +101,27 @@ def test_pass_through_objects_are_left_alone(scratch) -> None:
     outcome = scratch.render("app")
     assert outcome.code == 0, outcome.stderr
     assert "mode: '0755'" in outcome.stdout and "at: '12:30'" in outcome.stdout
+
+
+WIDGET = """\
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: models}
+spec: {a: 1e3, b: 0o17, c: 12:30, d: 08, e: -.5, f: 0755, g: y, h: Off, i: 1_000, j: 3.10, k: .5, l: 0x1F, m: 2001-12-14,
+       n: ~, o: "0755", p: +12, q: 0b101, r: 1e400, s: x}
+"""
+
+
+def test_pass_through_objects_decode_as_kubernetes_decodes_the_file(scratch) -> None:
+    """A plain directory's object kserve-cmp never reads reaches the cluster as if applied directly."""
+    scratch.write("repo/app/model.yaml", MODEL.format(field=""))
+    scratch.write("repo/app/widget.yaml", WIDGET)
+    outcome = scratch.render("app")
+    assert outcome.code == 0, outcome.stderr
+    ours = next(o for o in kube_decode(outcome.stdout) if o["kind"] == "Widget")
+    direct = kube_decode(WIDGET)[0]
+    assert same(direct, ours) == []
+    assert ours["spec"]["g"] is True and ours["spec"]["f"] == 493 and ours["spec"]["c"] == "12:30"
 
 
 needs_kustomize = pytest.mark.skipif(not have_kustomize(), reason="needs kustomize or kubectl")
