@@ -154,3 +154,13 @@ def test_hostile_strings_in_a_model_deployment_keep_their_type(scratch) -> None:
     assert {"--threshold=1e3", "--umask=0755", "--at=12:30", "--version=3.10", "--flag=n"} <= set(
         runtime["spec"]["containers"][0]["args"])
     _assert_decodes_to(ours, outcome.stdout)
+
+
+def test_cmp_diff_hunks_quote_as_the_render_does() -> None:
+    """``cmp diff`` shows objects in the render's YAML: a reviewer sees the quoted text that is applied."""
+    from cmp.diff.unified import yaml_lines
+
+    obj = _configmap("hunk", {w: w for w in HOSTILE if w})
+    lines = yaml_lines(obj)
+    assert "\n".join(lines) + "\n" == dump_stream([obj]).removeprefix("---\n")
+    _assert_decodes_to([obj], "\n".join(lines) + "\n")
