@@ -226,6 +226,8 @@ def kube_resolve(text: str) -> Any:
     if match:
         for group, base in (("hex", 16), ("oct", 8), ("bin", 2), ("zoct", 8), ("dec", 10)):
             if match.group(group) is not None:
+                if len(match.group(group).lstrip("0")) > 64:  # past 2**64 in any base: never an integer
+                    break
                 number = int(match.group(group), base) * (-1 if match.group("sign") == "-" else 1)
                 if -(1 << 63) <= number < (1 << 63):
                     return number
@@ -258,7 +260,13 @@ class _Builder:
                 return event.value
             if event.value == "<<":
                 raise self.fail(event.start_mark, "YAML merge keys (<<) are not supported")
-            return kube_resolve(event.value)
+            value = kube_resolve(event.value)
+            if type(value) is str and _KUBE_INT.fullmatch(value.replace("_", "")):
+                # An integer too large even for a float: Kubernetes would take it as text.
+                shown = value if len(value) <= 40 else value[:40] + "…"
+                raise self.fail(event.start_mark, f"{shown!r} is not a valid !!int (out of the range of "
+                                                  f"Kubernetes' numbers): quote it if it is text")
+            return value
         if tag == _STR or tag == "tag:yaml.org,2002:timestamp":
             return event.value
         if tag == _MERGE:
@@ -447,7 +455,7 @@ class _OutputDumper(_Dumper):  # type: ignore[misc, valid-type]
 #: starts with a letter and any resolver reads as another type is a word in :data:`_TYPED_WORDS`
 #: (compared in any case, so ``yEs`` is quoted too). ``tests/security/test_type_stable_output.py``
 #: checks the rule against the real decoder.
-_PLAIN_SAFE = re.compile(r"[A-Za-z/]|-[A-Za-z-]|(?![0][xXoObB])[0-9]+(\.[0-9]+)?[A-Za-z]+$")
+_PLAIN_SAFE = re.compile(r"[A-Za-z/]|-[A-Za-z-]|(?![0][xXoObB])[0-9]+(\.[0-9]+)?[A-Za-z]+\Z")
 _TYPED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 
 
