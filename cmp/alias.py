@@ -22,7 +22,7 @@ import re
 import sys
 
 #: Must equal the commands of ``cmp.cli.main`` (a test checks).
-OUR_COMMANDS = frozenset({"diff", "explain", "generate", "render", "runtimes", "validate"})
+OUR_COMMANDS = frozenset({"diff", "explain", "generate", "render", "runtimes", "serve", "validate"})
 OUR_FLAGS = frozenset({"--help", "-h", "--version"})
 MARKER = "cmp.alias"
 #: The directories the alias already handed ``cmp`` to, joined by ``os.pathsep``.
@@ -93,9 +93,9 @@ def main() -> None:
     argv = sys.argv
     tried = tuple(t for t in os.environ.pop(GUARD, "").split(os.pathsep) if t)
     if is_ours(argv):
-        from .cli import main as cli_main
+        from .launch import main as launch_main
 
-        cli_main(args=argv[1:], prog_name="cmp")
+        launch_main(argv[1:], prog_name="cmp")
         return
     meant = suggestion(argv)
     if meant is not None:

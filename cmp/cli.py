@@ -128,19 +128,30 @@ def render(path: str, **options: Any) -> None:
 
 
 @main.command()
-def generate() -> None:
+@click.option("--server", is_flag=True,
+              help="Through the warm render server (started when none runs; rendered here meanwhile).")
+def generate(server: bool) -> None:
     """Render the current directory as Argo CD's sidecar does (settings from PARAM_*, ARGOCD_ENV_*, env)."""
-    from .argocd.generate import generate as do_generate
+    if server:
+        from .argocd import client
 
-    def action() -> int:
-        result = do_generate(os.environ)
-        emit_problems(result.warnings)
-        click.echo(visible(result.summary), err=True)
-        sys.stdout.write(result.text)
-        sys.stdout.flush()
-        return 0
+        client.main(["generate"])
+    from .argocd.run import outcome
 
-    run_guarded(action)
+    _end_tools_on_sigterm()
+    out, err, code = outcome(os.environ)  # the bytes the console script's click-free path writes
+    sys.stderr.write(err)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    sys.exit(code)
+
+
+@main.command()
+def serve() -> None:
+    """Start the warm render server for `generate --server` (socket under $TMPDIR); exits at once if one runs."""
+    from .argocd import server
+
+    server.main()
 
 
 def _exclude_option(func: Callable) -> Callable:

@@ -403,7 +403,7 @@ def object_check(
     typed = schema.get("type") == "object"
     props: dict[str, Check] = {}
     for name, sub in schema.get("properties", {}).items():
-        props[name] = compile_on_first_use(props, name, sub, branch)
+        props[name] = compile_node(sub, branch) if _eager else compile_on_first_use(props, name, sub, branch)
     props.update(overrides)
     nullable = frozenset(name for name, sub in schema.get("properties", {}).items() if sub.get("nullable"))
     # A null field is accepted when nullable and pruned otherwise: either way there is nothing to check.
@@ -644,3 +644,22 @@ def _with_release(error: SchemaError, obj: dict, release: Any) -> SchemaError:
                                        f"any shipped release ({', '.join(catalog.shipped())}); the API server "
                                        f"would drop it")
     return error
+
+
+#: Compile whole schemas at once instead of per property on first use (``preload_schemas``).
+_eager = False
+
+
+def preload_schemas() -> None:
+    """Load and compile every schema in full now: the warm render server's start-up, so that
+    none of its children (each a fresh fork) parses JSON or compiles a schema node."""
+    global _eager
+    _eager = True
+    from . import catalog
+
+    try:
+        for release in catalog.all_releases():
+            for (api_version, kind), file_name in schema_files(release).items():
+                compiled_validator(api_version, kind, file_name)
+    finally:
+        _eager = False

@@ -7,6 +7,7 @@ import tomllib
 import yaml
 
 from cmp.argocd.announce import announcements
+from cmp import launch
 from cmp.cli import main
 from helpers import REPO
 
@@ -27,9 +28,10 @@ def test_plugin_config_is_valid_for_argocd_cmp_server() -> None:
 def test_generate_is_a_direct_argv_of_our_console_script() -> None:
     command = _plugin()["spec"]["generate"]["command"]
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert command == ["kserve-cmp", "generate"]
-    assert scripts[command[0]] == "cmp.cli:main"
+    assert command[:2] == ["kserve-cmp", "generate"]
+    assert scripts[command[0]] == "cmp.launch:main"
     assert command[1] in main.commands
+    assert command[1:] in (launch.GENERATE, launch.GENERATE_VIA_SERVER)  # the click-free path
 
 
 def test_static_parameters_are_the_settings_announcements() -> None:
