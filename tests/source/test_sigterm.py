@@ -81,3 +81,35 @@ def test_wrapper_dirs_of_killed_renders_are_removed_by_the_next_build(tmp_path: 
     finally:
         kustomize.tempfile.tempdir = old
     assert sorted(p.name for p in tmpdir.iterdir()) == [alive.name]
+
+
+def test_sigkill_of_the_plugin_ends_kustomize(tmp_path: Path) -> None:
+    """Argo CD SIGKILLs the plugin's group after its grace period: no handler runs, and kustomize,
+    in a session of its own, is not in that group; the kernel ends it (PR_SET_PDEATHSIG)."""
+    pidfile = tmp_path / "kustomize.pid"
+    fake = tmp_path / "kustomize"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 30\n")
+    fake.chmod(0o755)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "kustomization.yaml").write_text("resources: []\n")
+    proc = subprocess.Popen([sys.executable, "-m", "cmp", "generate"], cwd=app,
+                            env=dict(os.environ, KSERVE_CMP_KUSTOMIZE=str(fake), TMPDIR=str(tmp_path)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the fake kustomize never started"
+            time.sleep(0.05)
+        kustomize_pid = int(pidfile.read_text())
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        for _ in range(100):
+            if not _alive(kustomize_pid):
+                break
+            time.sleep(0.05)
+        assert not _alive(kustomize_pid)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
