@@ -119,7 +119,7 @@ def _stop_on_signals(listener: socket.socket, path: str) -> None:
 
 
 def preload() -> None:
-    """Import everything a render may use and load the catalog and every CRD schema, once."""
+    """Import everything a render may use; load every release's catalog and CRD schemas, once."""
     import shutil  # noqa: F401  (kustomize builds)
     import subprocess  # noqa: F401
     import tempfile  # noqa: F401
@@ -127,12 +127,12 @@ def preload() -> None:
 
     import jsonpatch  # noqa: F401  (user patches)
 
-    from ..catalog import load_catalog
+    from .. import catalog
     from ..source import kustomize  # noqa: F401
     from ..validate import preload_schemas
     from . import generate, run  # noqa: F401
 
-    load_catalog()
+    catalog.all_releases()  # every shipped release's runtimes and facts
     preload_schemas()
 
 
