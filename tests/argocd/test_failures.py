@@ -21,7 +21,7 @@ from cmp import __version__
 from helpers import SKLEARN_MODEL
 
 MODEL = SKLEARN_MODEL
-GENERATE = "`kserve-cmp generate` failed"
+GENERATE = "`kserve-cmp generate --server` failed"  # plugin.yaml's command, as Argo CD names it
 
 
 def make_repo(tmp: Path, files: dict[str, str]) -> Path:
