@@ -15,6 +15,7 @@ SERVE = ["serve"]
 
 
 def main(args: list[str] | None = None, prog_name: str | None = None) -> None:
+    """The ``kserve-cmp`` console script (``[project.scripts]`` in pyproject.toml)."""
     args = sys.argv[1:] if args is None else args
     if args == GENERATE:
         from .argocd import run
