@@ -88,3 +88,13 @@ spec:
     format: sklearn
     storageUri: gs://bucket/iris
 """
+
+
+def generate_in(app_dir: Path, source_path: str, namespace: str = "models",
+                app_name: str = "x") -> subprocess.CompletedProcess:
+    """``kserve-cmp generate`` as the sidecar runs it in ``app_dir`` (a fresh process; only the
+    Argo CD variables given here, none of the caller's KSERVE_CMP_*/ARGOCD_*)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSERVE_CMP_", "ARGOCD_"))}
+    env.update(ARGOCD_APP_SOURCE_PATH=source_path, ARGOCD_APP_NAME=app_name, ARGOCD_APP_NAMESPACE=namespace)
+    return subprocess.run([sys.executable, "-m", "cmp", "generate"], cwd=app_dir, env=env, capture_output=True,
+                          text=True, timeout=60)

@@ -42,22 +42,27 @@ def kube_decode(text: str) -> list[dict[str, Any]]:
                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise DecodeError(proc.stderr.strip())
-    objects = []
-    decoder = json.JSONDecoder()
-    out, pos = proc.stdout, 0
-    while True:
-        while pos < len(out) and out[pos].isspace():
-            pos += 1
-        if pos >= len(out):
-            break
-        obj, pos = decoder.raw_decode(out, pos)
-        objects.extend(obj["items"] if obj.get("kind") == "List" and "items" in obj else [obj])
+    objects = json_objects(proc.stdout)
     for obj in objects:
         labels = obj.get("metadata", {}).get("labels", {})
         labels.pop(_LABEL, None)
         if not labels:
             obj["metadata"].pop("labels", None)
     return objects
+
+
+def json_objects(out: str) -> list[dict[str, Any]]:
+    """The objects of kubectl's ``-o json`` output: one JSON document per object, or a ``List``
+    of them, concatenated."""
+    objects: list[dict[str, Any]] = []
+    decoder, pos = json.JSONDecoder(), 0
+    while True:
+        while pos < len(out) and out[pos].isspace():
+            pos += 1
+        if pos >= len(out):
+            return objects
+        obj, pos = decoder.raw_decode(out, pos)
+        objects.extend(obj["items"] if obj.get("kind") == "List" and "items" in obj else [obj])
 
 
 def same(ours: Any, theirs: Any, path: str = "") -> list[str]:

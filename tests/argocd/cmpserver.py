@@ -57,7 +57,7 @@ from typing import Any, ClassVar, Iterable
 
 import yaml
 
-from kube_decode import kubectl
+from kube_decode import json_objects, kubectl
 
 CONTROLLER_NAMESPACE = "argocd"
 CMP_TIMEOUT_BUFFER = 0.1
@@ -674,16 +674,7 @@ def kube_documents(chunks: list[str]) -> list[Any]:
             for chunk in chunks:
                 kube_documents([chunk])
         raise CmpFailure(f"failed to unmarshal manifest: {proc.stderr.strip()}")
-    decoded: dict[int, Any] = {}
-    decoder, out, pos = json.JSONDecoder(), proc.stdout, 0
-    while True:
-        while pos < len(out) and out[pos].isspace():
-            pos += 1
-        if pos >= len(out):
-            break
-        obj, pos = decoder.raw_decode(out, pos)
-        for item in obj["items"] if obj.get("kind") == "List" else [obj]:
-            decoded[int(item["metadata"]["name"][1:])] = item.get("doc")
+    decoded = {int(item["metadata"]["name"][1:]): item.get("doc") for item in json_objects(proc.stdout)}
     assert sorted(decoded) == list(range(len(chunks))), "kubectl returned a different number of documents"
     return [decoded[i] for i in range(len(chunks))]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path, PurePosixPath
 
@@ -21,7 +20,7 @@ import yaml
 
 from argocd.examples import DEPLOY, app_dirs, applications, relative
 from cmp.source import confine
-from helpers import REPO, have_kustomize
+from helpers import REPO, generate_in, have_kustomize
 
 ANNOTATION = "argocd.argoproj.io/manifest-generate-paths"
 
@@ -79,10 +78,7 @@ def test_every_example_application_annotates_what_it_reads() -> None:
 
 
 def _generate(app_dir: Path, source_path: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSERVE_CMP_", "ARGOCD_"))}
-    env.update(ARGOCD_APP_SOURCE_PATH=source_path, ARGOCD_APP_NAME="x", ARGOCD_APP_NAMESPACE="models")
-    return subprocess.run([sys.executable, "-m", "cmp", "generate"], cwd=app_dir, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return generate_in(app_dir, source_path, namespace="models", app_name="x")
 
 
 @pytest.mark.skipif(not have_kustomize(), reason="needs kustomize")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 from cmp.source import confine, workdir
-from helpers import REPO, have_kustomize
+from helpers import REPO, generate_in, have_kustomize
 
 UUID = "0b5c3f6e-6a0e-4a57-9d0f-5a7c2d1e9b11"
 
@@ -51,10 +50,7 @@ def _send(tmp: Path, subtree: str) -> Path:
 
 
 def _generate(app_dir: Path, source_path: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSERVE_CMP_", "ARGOCD_"))}
-    env.update(ARGOCD_APP_SOURCE_PATH=source_path, ARGOCD_APP_NAME="llama-prod", ARGOCD_APP_NAMESPACE="llm")
-    return subprocess.run([sys.executable, "-m", "cmp", "generate"], cwd=app_dir, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return generate_in(app_dir, source_path, namespace="llm", app_name="llama-prod")
 
 
 @pytest.mark.skipif(not have_kustomize(), reason="needs kustomize")
