@@ -75,6 +75,19 @@ def _apply(unit: Unit, ctx: RenderContext, target: dict, ops: list[dict], field:
 
     if validate_object(target):
         unit.broken = True  # reported, located at the patch, by the final schema check
+        return
+    spec = target.get("spec")
+    lost = not isinstance(spec, dict) if isinstance(before.get("spec"), dict) else False
+    if not lost and target.get("kind") == "InferenceService":
+        lost = not isinstance(spec, dict) or not isinstance(spec.get("predictor"), dict)
+    if lost:
+        # a null is pruned by the API server: the object would reach KServe without it, which every
+        # later transform (and KServe's admission) needs
+        what = "spec.predictor" if target.get("kind") == "InferenceService" else "spec"
+        ctx.add(unit.problem(("spec", field), f"patches leave the {target.get('kind')} without {what} "
+                                              "(a mapping)", rule=NAME))
+        _restore(unit, target, before)
+        return
 
 
 def _restore(unit: Unit, target: dict, before: dict) -> None:

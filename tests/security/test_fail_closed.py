@@ -61,6 +61,13 @@ CASES = {
                                              {}, "spec.predictor: expected object, got string"),
     "patch-sets-spec-to-a-list": (_with_patches("{op: replace, path: /spec, value: [1]}"), {},
                                   "spec: expected object, got array"),
+    "patch-sets-spec-to-null": (_with_patches("{op: add, path: /spec, value: null}"), {},
+                                "patches leave the InferenceService without spec.predictor"),
+    "patch-removes-the-predictor": (_with_patches("{op: remove, path: /spec/predictor}"), {},
+                                    'missing required field "predictor"'),
+    "runtime-patch-sets-spec-to-null": (_with_patches("{op: replace, path: /spec, value: null}",
+                                                      field="runtimePatches"), {},
+                                        "patches leave the ServingRuntime without spec"),
     "runtime-patch-sets-metadata-to-null": (_with_patches("{op: replace, path: /metadata, value: null}",
                                                           field="runtimePatches"), {}, "patches may not change"),
     "runtime-patch-sets-containers-to-a-string": (
