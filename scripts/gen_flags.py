@@ -35,17 +35,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-#: The Python servers of KServe and the package directory holding their ``__main__.py``.
-KSERVE_SERVERS = (
-    "autogluonserver",
-    "huggingfaceserver",
-    "lgbserver",
-    "paddleserver",
-    "pmmlserver",
-    "predictiveserver",
-    "sklearnserver",
-    "xgbserver",
-)
+from cmp.kserve.ports import KSERVE_PYTHON_SERVERS
+
+#: The Python servers of KServe whose ``__main__.py`` is read: the list ``cmp.kserve.ports`` keeps.
+KSERVE_SERVERS = tuple(sorted(KSERVE_PYTHON_SERVERS))
 
 VLLM_FILES = {
     "cli_args": "vllm/entrypoints/openai/cli_args.py",

@@ -22,8 +22,9 @@ PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 DEFAULT_TRAFFIC_PORT = 8080
 #: The runtime ``spec.annotations`` key naming the metrics port (served on the HTTP port).
 METRICS_PORT_ANNOTATION = "prometheus.kserve.io/port"
-#: Port defaults of KServe's Python model servers, for a flag the runtime does not set.
-_KSERVE_PYTHON_SERVERS = frozenset(
+#: KServe's Python model servers (each a package with a ``__main__.py`` that builds on KServe's
+#: own argument parser); their port defaults apply to a flag the runtime does not set.
+KSERVE_PYTHON_SERVERS = frozenset(
     {
         "autogluonserver",
         "huggingfaceserver",
@@ -40,7 +41,7 @@ _KSERVE_PYTHON_DEFAULTS = {"--http_port": 8080, "--grpc_port": 8081}
 
 def default_ports(server: str, rules: FlagRules) -> dict[str, int]:
     """Canonical port flag -> the port the server listens on when the flag is not given."""
-    if server not in _KSERVE_PYTHON_SERVERS:
+    if server not in KSERVE_PYTHON_SERVERS:
         return {}
     return {_key(flag, rules): port for flag, port in _KSERVE_PYTHON_DEFAULTS.items()}
 

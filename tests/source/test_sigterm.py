@@ -20,7 +20,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
+def _sleeping_kustomize(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A fake kustomize that writes its pid and sleeps, and an app that builds with it."""
     pidfile = tmp_path / "kustomize.pid"
     fake = tmp_path / "kustomize"
     fake.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 30\n")
@@ -28,6 +29,11 @@ def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     (app / "kustomization.yaml").write_text("resources: []\n")
+    return fake, pidfile, app
+
+
+def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
+    fake, pidfile, app = _sleeping_kustomize(tmp_path)
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     env = dict(os.environ, TMPDIR=str(tmpdir))
@@ -86,13 +92,7 @@ def test_wrapper_dirs_of_killed_renders_are_removed_by_the_next_build(tmp_path: 
 def test_sigkill_of_the_plugin_ends_kustomize(tmp_path: Path) -> None:
     """Argo CD SIGKILLs the plugin's group after its grace period: no handler runs, and kustomize,
     in a session of its own, is not in that group; the kernel ends it (PR_SET_PDEATHSIG)."""
-    pidfile = tmp_path / "kustomize.pid"
-    fake = tmp_path / "kustomize"
-    fake.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 30\n")
-    fake.chmod(0o755)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "kustomization.yaml").write_text("resources: []\n")
+    fake, pidfile, app = _sleeping_kustomize(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "cmp", "generate"], cwd=app,
                             env=dict(os.environ, KSERVE_CMP_KUSTOMIZE=str(fake), TMPDIR=str(tmp_path)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
