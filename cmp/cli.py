@@ -111,16 +111,26 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", default=".", type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
+              help="yaml (a stream, what Argo CD reads) or json (one document: the object, or a v1 List of "
+                   "several, as kubectl -o json prints).")
 @_settings_options
-def render(path: str, **options: Any) -> None:
-    """Render the app at PATH (default: the current directory) to stdout as a YAML stream."""
-    from .pipeline import render as do_render
+def render(paths: tuple[str, ...], fmt: str, **options: Any) -> None:
+    """Render the apps at PATHS (default: the current directory) to stdout.
+
+    Each PATH is an app (a directory or a manifest file; - reads a YAML stream from stdin), rendered
+    on its own; the outputs follow in the order given. Two apps producing the same object, or any
+    problem, and nothing is printed.
+    """
+    from .emit import as_text
+    from .renders import render_paths
 
     def action() -> int:
-        result = do_render(path, build_settings(options))
-        emit_problems(result.warnings)
-        sys.stdout.write(result.text)
+        done = render_paths(list(paths or (".",)), build_settings(options), lambda: sys.stdin.buffer)
+        text = as_text(done.objects, fmt)
+        emit_problems(done.warnings)
+        sys.stdout.write(text)
         sys.stdout.flush()
         return 0
 
@@ -162,8 +172,9 @@ def _exclude_option(func: Callable) -> Callable:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              help="How problems are printed (to stdout).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "junit"]), default="text",
+              help="How problems are printed (to stdout): text, json, github (workflow annotations) or junit "
+                   "(JUnit XML, one testcase per app, for CI test reports).")
 @_exclude_option
 @_settings_options
 def validate(paths: tuple[str, ...], fmt: str, excludes: tuple[str, ...], **options: Any) -> None:
@@ -175,27 +186,28 @@ def validate(paths: tuple[str, ...], fmt: str, excludes: tuple[str, ...], **opti
     that is itself an app (or a file) is always rendered.
     """
     from .pipeline import render as do_render
-    from .report import REPORTERS
+    from .report import REPORTERS, junit
     from .spec.apps import discover
 
     def action() -> int:
         settings = build_settings(options)
-        found: list[Problem] = []
-        failed = 0
+        outcomes: list[tuple[str, list[Problem], bool]] = []
         apps = discover(paths or (".",), excludes)
         if not apps:
             raise UsageError(f"no app found in {', '.join(paths or ('.',))} (an app is a directory with a "
                              "kustomization, a ModelDeployment or a KServe object)")
         for path in apps:
             try:
-                result = do_render(path, settings)
-                found.extend(result.warnings)
+                outcomes.append((path, do_render(path, settings).warnings, False))
             except CmpError as exc:
                 if isinstance(exc, UsageError):
                     raise
-                failed += 1
-                found.extend(exc.warnings + [_with_app(p, path) for p in exc.problems])
-        sys.stdout.write(REPORTERS[fmt](found))
+                outcomes.append((path, exc.warnings + [_with_app(p, path) for p in exc.problems], True))
+        failed = sum(1 for _, _, bad in outcomes if bad)
+        if fmt == "junit":
+            sys.stdout.write(junit(outcomes))
+        else:
+            sys.stdout.write(REPORTERS[fmt]([p for _, found, _ in outcomes for p in found]))
         if fmt == "text":
             click.echo(f"{len(apps) - failed} of {len(apps)} apps rendered cleanly", err=True)
         return 1 if failed else 0
@@ -206,16 +218,21 @@ def validate(paths: tuple[str, ...], fmt: str, excludes: tuple[str, ...], **opti
 @main.command()
 @click.argument("path", default=".", type=click.Path())
 @click.option("--model", "model", default=None, metavar="NAME", help="Only the model (InferenceService) NAME.")
-@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
-              help="Text for people, JSON for tools (to stdout).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+              help="Text (the default) for people, JSON for tools (to stdout).")
+@click.option("--output", "output", type=click.Choice(["text", "json"]), default=None, hidden=True,
+              help="The former name of --format.")
 @_settings_options
-def explain(path: str, model: str | None, output: str, **options: Any) -> None:
+def explain(path: str, model: str | None, fmt: str | None, output: str | None, **options: Any) -> None:
     """Show the predictor container KServe will build for each model at PATH, and where each arg came from."""
     from .explain import explain as do_explain
     from .explain import to_json, to_text
     from .pipeline import render as do_render
 
     def action() -> int:
+        if fmt and output and fmt != output:
+            raise UsageError(f"--format {fmt} and --output {output} disagree (--output is the former name of --format)")
+        chosen = fmt or output or "text"
         result = do_render(path, build_settings(options))
         emit_problems(result.warnings)
         views = do_explain(result.units, result.objects)
@@ -224,7 +241,7 @@ def explain(path: str, model: str | None, output: str, **options: Any) -> None:
             views = [v for v in views if v.name == model]
             if not views:
                 raise UsageError(f"no model {model!r}; models: {', '.join(names) or 'none'}")
-        sys.stdout.write(to_json(views) if output == "json" else to_text(views))
+        sys.stdout.write(to_json(views) if chosen == "json" else to_text(views))
         return 0
 
     run_guarded(action)

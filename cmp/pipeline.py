@@ -10,14 +10,16 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from . import catalog
 from .expand import expand
 from .kserve import select
 from .problems import CmpError, Problem, Problems
 from .provenance import Provenance, object_key
+from .scope import declared_cluster_kinds, is_cluster_scoped
 from .settings import Settings
-from .source.read import read_app
+from .source.read import read_app, read_stream
 from .source.yamlio import (RENDER_BYTES_FACTOR, Doc, ambiguous_scalars, dump_stream, format_path,
                            render_budget)
 from .spec import deployment, profile
@@ -55,9 +57,17 @@ def render(path: str, settings: Settings) -> RenderResult:
         return render_docs(docs, settings)
 
 
+def render_stream(stream: BinaryIO, settings: Settings) -> RenderResult:
+    """Render a YAML stream (stdin) as :func:`render` renders a directory holding one file, ``<stdin>``."""
+    with render_budget(settings.max_file_size):
+        return render_docs(read_stream(stream, settings.max_file_size), settings)
+
+
 def render_docs(docs: list[Doc], settings: Settings) -> RenderResult:
     ctx = RenderContext(settings=settings, inputs=docs)
     ours, profiles, passthrough = _split(docs, ctx)
+    if settings.namespace:
+        _default_namespace(passthrough, settings.namespace)
     for doc in ours + [d for d in passthrough if str(d.obj.get("apiVersion", "")).startswith(KSERVE_GROUP + "/")]:
         ctx.problems.extend(ambiguous_scalars(doc, _converted_to_text))
     ctx.profile, found = profile.resolve(profiles, settings.cluster_profile, settings.max_file_size,
@@ -135,6 +145,19 @@ def _split(docs: list[Doc], ctx: RenderContext) -> tuple[list[Doc], list[Doc], l
                                            f"({deployment.API_VERSION})",
                                 rule="kind"))
     return ours, profiles, others
+
+
+def _default_namespace(docs: list[Doc], namespace: str) -> None:
+    """The ``namespace`` setting on every raw namespaced object whose input names none, as kustomize's
+    ``namespace:`` field does (``api/filters/namespace``, kustomize v5.8.1): cluster-scoped kinds
+    (:mod:`cmp.scope`, and those a CustomResourceDefinition among the inputs declares cluster-scoped)
+    are left alone. Argo CD would apply such an object into its destination namespace anyway; written
+    out, the output means the same to ``kubectl apply`` and to ``cmp diff``."""
+    declared = declared_cluster_kinds(d.obj for d in docs)
+    for doc in docs:
+        meta = doc.obj.get("metadata")
+        if isinstance(meta, dict) and not meta.get("namespace") and not is_cluster_scoped(doc.obj, declared):
+            doc.obj = {**doc.obj, "metadata": {**meta, "namespace": namespace}}
 
 
 def _index_runtimes(docs: list[Doc], ctx: RenderContext) -> None:

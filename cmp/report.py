@@ -1,9 +1,10 @@
-"""Problems as text, JSON or GitHub annotations: formatting only, no decisions."""
+"""Problems as text, JSON, GitHub annotations or JUnit XML: formatting only, no decisions."""
 
 from __future__ import annotations
 
 import json
 import re
+from xml.sax.saxutils import escape, quoteattr
 
 from .problems import Problem
 from .safetext import visible
@@ -49,3 +50,49 @@ def github_property(text: str) -> str:
 
 
 REPORTERS = {"text": text, "json": as_json, "github": github}
+
+#: What XML 1.0 cannot hold at all, even as a character reference, once :func:`visible` has run:
+#: the noncharacters U+FFFE and U+FFFF (``Char`` production of the XML 1.0 specification).
+_NOT_XML = re.compile(r"[\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
+
+
+def xml_text(text: str) -> str:
+    """``text`` safe inside an XML element: shown as :func:`visible` shows it, then escaped."""
+    return escape(_xml_safe(text))
+
+
+def xml_attr(text: str) -> str:
+    """``text`` as a quoted XML attribute value (line breaks are already escapes)."""
+    return quoteattr(_xml_safe(text))
+
+
+def junit(apps: list[tuple[str, list[Problem], bool]], suite: str = "kserve-cmp validate") -> str:
+    """JUnit XML for CI (GitHub and GitLab test reports): one testsuite, one testcase per app.
+
+    ``apps`` holds each app's path, its problems and whether it failed. A failed app's testcase
+    has one ``failure`` whose message is its first error and whose text lists every problem
+    (``file:line: message``, one a line); warnings of an app that rendered go to ``system-out``.
+    """
+    failures = sum(1 for _, _, failed in apps if failed)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f"<testsuites name={xml_attr(suite)} tests=\"{len(apps)}\" failures=\"{failures}\" errors=\"0\">",
+             f"  <testsuite name={xml_attr(suite)} tests=\"{len(apps)}\" failures=\"{failures}\" errors=\"0\" "
+             "skipped=\"0\">"]
+    for path, problems, failed in apps:
+        head = f"    <testcase classname={xml_attr(suite)} name={xml_attr(path)} file={xml_attr(path)}"
+        body = "\n".join(xml_text(p.format()) for p in problems)
+        if failed:
+            first = next((p for p in problems if p.level == "error"), problems[0] if problems else None)
+            message = first.format() if first else "the app did not render"
+            lines += [head + ">", f"      <failure message={xml_attr(message)} type=\"error\">{body}</failure>",
+                      "    </testcase>"]
+        elif problems:
+            lines += [head + ">", f"      <system-out>{body}</system-out>", "    </testcase>"]
+        else:
+            lines.append(head + "/>")
+    lines += ["  </testsuite>", "</testsuites>"]
+    return "\n".join(lines) + "\n"

@@ -34,7 +34,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("namespace", "", "string",
-            "Namespace for objects whose input has none (Argo CD: the Application's destination namespace)."),
+            "Namespace for namespaced objects whose input has none, raw objects included (Argo CD: the "
+            "Application's destination namespace)."),
     Setting("cluster-profile", "", "path",
             "ClusterProfile file describing the target cluster (Knative autoscaler config, KServe version)."),
     Setting("kustomize", "", "string",

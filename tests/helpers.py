@@ -28,8 +28,9 @@ class Run:
     stderr: str
 
 
-def run_cli(args: list[str], *, cwd: Path | str | None = None, env: dict[str, str] | None = None) -> Run:
-    """``kserve-cmp ARGS`` in-process, with a separate stderr, in ``cwd``."""
+def run_cli(args: list[str], *, cwd: Path | str | None = None, env: dict[str, str] | None = None,
+            stdin: bytes | None = None) -> Run:
+    """``kserve-cmp ARGS`` in-process, with a separate stderr, in ``cwd`` (``stdin``: its standard input)."""
     from cmp.cli import main
 
     runner = CliRunner()
@@ -37,7 +38,7 @@ def run_cli(args: list[str], *, cwd: Path | str | None = None, env: dict[str, st
     try:
         if cwd is not None:
             os.chdir(cwd)
-        result = runner.invoke(main, args, env=env, catch_exceptions=False)
+        result = runner.invoke(main, args, env=env, input=stdin, catch_exceptions=False)
     finally:
         os.chdir(old)
     return Run(result.exit_code, result.stdout, result.stderr)

@@ -77,7 +77,7 @@ def test_installed_cmp_behaves_like_diffutils(tmp_path: Path) -> None:
 @installed
 def test_installed_cmp_runs_our_subcommands(tmp_path: Path) -> None:
     result = _run(["render", "--help"], tmp_path)
-    assert result.returncode == 0 and "Render the app at PATH" in result.stdout
+    assert result.returncode == 0 and "Render the apps at PATHS" in result.stdout
     top = _run(["--help"], tmp_path)
     assert "diffutils" in top.stdout
 

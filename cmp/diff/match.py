@@ -19,14 +19,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..scope import CLUSTER_SCOPED
 from .normalize import flatten, leaf_text
 
 SIMILARITY = 0.5
 _IDENTITY_PATHS = frozenset({"apiVersion", "kind", "metadata.name", "metadata.namespace"})
 #: kustomize's name hash: a dash and ten characters from its vowel-free alphabet.
 _HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[bcdfghkmt2456789]{10}\Z")
-_CLUSTER_SCOPED = {"ClusterServingRuntime", "ClusterStorageContainer", "ClusterRole", "ClusterRoleBinding",
-                   "CustomResourceDefinition", "Namespace", "PriorityClass", "StorageClass"}
 
 
 @dataclass(frozen=True, order=True)
@@ -108,7 +107,7 @@ def _hash_rename(a: ObjectId, b: ObjectId) -> float | None:
 def _kind_rename(a: ObjectId, b: ObjectId) -> float | None:
     if a.kind == b.kind or a.name != b.name:
         return None
-    scoped = a.kind in _CLUSTER_SCOPED or b.kind in _CLUSTER_SCOPED
+    scoped = (a.group, a.kind) in CLUSTER_SCOPED or (b.group, b.kind) in CLUSTER_SCOPED
     return 1.0 if scoped or a.namespace == b.namespace else None
 
 

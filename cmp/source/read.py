@@ -8,6 +8,7 @@ leave the directory, oversized files and non-UTF-8 text are errors, never skippe
 from __future__ import annotations
 
 import os
+from typing import BinaryIO
 
 from ..problems import NOTE, CmpError, Problem, UsageError
 from ..settings import Settings
@@ -83,11 +84,39 @@ def read_file(path: str, shown: str, root: str, max_size: int) -> list[Doc]:
                                file=shown, rule="read"))
     with open(real, "rb") as handle:
         data = handle.read(max_size + 1)
+    return _load(data, shown)
+
+
+def _load(data: bytes, shown: str) -> list[Doc]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CmpError(Problem(f"not UTF-8 text (byte {exc.start})", file=shown, rule="read")) from None
     return load_stream(text, shown)
+
+
+STDIN = "<stdin>"
+_KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+
+
+def read_stream(stream: BinaryIO, max_size: int) -> list[Doc]:
+    """The documents of a YAML stream read from ``stream`` (stdin), as a directory holding one file
+    named ``<stdin>`` is read: the same size limit, UTF-8 and YAML checks and budget.
+
+    A Kustomization (or Component) in the stream is refused: its resources, patches and generators
+    are paths relative to its own directory, which a stream does not have.
+    """
+    data = stream.read(max_size + 1)
+    if len(data) > max_size:
+        raise CmpError(Problem(f"input is over the limit of {max_size} bytes (setting max-file-size)",
+                               file=STDIN, rule="read"))
+    docs = _objects(_load(data, STDIN))
+    refused = [d for d in docs if str(d.obj.get("apiVersion", "")).split("/")[0] == _KUSTOMIZE_GROUP]
+    if refused:
+        raise UsageError([d.problem((), f"a {d.obj.get('kind')} cannot be read from stdin (the paths it "
+                                        "names are relative to its directory): render that directory instead",
+                                    rule="read") for d in refused])
+    return docs
 
 
 def _objects(docs: list[Doc]) -> list[Doc]:
