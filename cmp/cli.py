@@ -339,3 +339,28 @@ def runtimes(version: str | None, fmt: str) -> None:
         return 0
 
     run_guarded(action)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["ModelDeployment", "ClusterProfile"]), default="ModelDeployment",
+              show_default=True, help="The document kind whose schema is printed.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Write the schema of every kind to DIR instead, named as kubeconform looks them up "
+                   "({kind}-{group}-{version}.json); schemas/ in the repository is made this way.")
+def schema(kind: str, directory: str | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of a kind, for editors (yaml-language-server) and kubeconform."""
+    from .spec import jsonschema
+
+    def action() -> int:
+        if directory is None:
+            sys.stdout.write(jsonschema.to_json(kind))
+            return 0
+        os.makedirs(directory, exist_ok=True)
+        for name in jsonschema.KINDS:
+            path = os.path.join(directory, jsonschema.file_name(name))
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(jsonschema.to_json(name))
+            click.echo(f"wrote {path}", err=True)
+        return 0
+
+    run_guarded(action)

@@ -1,6 +1,7 @@
 """The ``ModelDeployment`` input format (``kserve-cmp.io/v1alpha1``), parsed with file:line for every field.
 
-``docs/reference.md`` documents each field; this module is the one place that knows them.
+``docs/reference.md`` documents each field; ``cmp/spec/fields.py`` defines them (names, types, choices,
+minimums) for this parser and for the JSON Schema (``kserve-cmp schema``).
 """
 
 from __future__ import annotations
@@ -10,26 +11,26 @@ from typing import Any
 
 from ..problems import Problem
 from ..source.yamlio import Doc
+from . import fields
+from .fields import API_GROUP, API_VERSION  # noqa: F401  (re-exported: the input format's identity)
 from .reader import Reader, type_name
 
-API_GROUP = "kserve-cmp.io"
-API_VERSION = f"{API_GROUP}/v1alpha1"
 KIND = "ModelDeployment"
 
-DEPLOYMENT_MODES = ("Knative", "Standard")
-LEGACY_MODES = {"Serverless": "Knative", "RawDeployment": "Standard"}
-PROTOCOLS = ("v1", "v2", "grpc-v1", "grpc-v2")
-SCALE_METRICS = ("cpu", "memory", "concurrency", "rps")
+DEPLOYMENT_MODES = fields.DEPLOYMENT_MODES
+LEGACY_MODES = fields.DEPLOYMENT_MODE.legacy()
+PROTOCOLS = fields.PROTOCOLS
+SCALE_METRICS = fields.SCALE_METRICS
+PATCH_OPS = fields.PATCH_OPS
 
-METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
-SPEC_FIELDS = ("runtime", "deploymentMode", "model", "scaling", "patches", "runtimePatches",
-               "multiNode", "storageInitializer", "transformer")
-MODEL_FIELDS = ("format", "storageUri", "protocolVersion", "args", "env", "resources", "runtimeVersion",
-                "readinessProbe", "livenessProbe")
-SCALING_FIELDS = ("minReplicas", "maxReplicas", "initialScale", "scaleMetric", "scaleTarget",
-                  "containerConcurrency")
-RESOURCE_FIELDS = ("limits", "requests", "claims")
-PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
+TREE = fields.MODEL_DEPLOYMENT
+METADATA_FIELDS = TREE["metadata"].names()
+SPEC_FIELDS = TREE["spec"].names()
+MODEL_FIELDS = fields.MODEL.names()
+SCALING_FIELDS = fields.SCALING.names()
+RESOURCE_FIELDS = fields.RESOURCES.names()
+FORMAT_OBJECT = fields.MODEL["format"].forms[1]   # the {name, version} form
+PATCH_FIELDS = fields.PATCH_OP.names()
 
 #: Sections specified by later work; until their transform registers, using them is an error.
 NOT_YET_SUPPORTED: dict[str, str] = {
@@ -94,19 +95,19 @@ def parse(doc: Doc, supported_sections: frozenset[str] = frozenset()) -> tuple[M
                                                                                   list[Problem]]:
     """Parse one ModelDeployment document; returns (deployment or None, problems)."""
     r = Reader(doc)
-    obj = r.mapping((), doc.obj, ("apiVersion", "kind", "metadata", "spec"), required=("metadata", "spec"))
-    meta = r.mapping(("metadata",), obj.get("metadata"), METADATA_FIELDS, required=("name",))
-    name = r.dns_name(("metadata", "name"), meta.get("name"), rfc="1035")
-    namespace = r.dns_name(("metadata", "namespace"), meta.get("namespace"))
+    obj = r.mapping((), doc.obj, TREE.names(), required=TREE.required_names())
+    meta = r.mapping(("metadata",), obj.get("metadata"), METADATA_FIELDS, required=TREE["metadata"].required_names())
+    name = r.scalar(("metadata", "name"), meta.get("name"), TREE["metadata"]["name"])
+    namespace = r.scalar(("metadata", "namespace"), meta.get("namespace"), TREE["metadata"]["namespace"])
     labels = r.string_map(("metadata", "labels"), meta.get("labels"))
     annotations = r.string_map(("metadata", "annotations"), meta.get("annotations"))
 
-    spec = r.mapping(("spec",), obj.get("spec"), SPEC_FIELDS, required=("model",))
+    spec = r.mapping(("spec",), obj.get("spec"), SPEC_FIELDS, required=TREE["spec"].required_names())
     for section, what in NOT_YET_SUPPORTED.items():
         if spec.get(section) is not None and section not in supported_sections:
             r.error(("spec", section), f"{what} ({section}) are not supported yet", rule="unsupported")
-    runtime = r.dns_name(("spec", "runtime"), spec.get("runtime"))
-    mode = r.choice(("spec", "deploymentMode"), spec.get("deploymentMode"), DEPLOYMENT_MODES, LEGACY_MODES)
+    runtime = r.scalar(("spec", "runtime"), spec.get("runtime"), TREE["spec"]["runtime"])
+    mode = r.scalar(("spec", "deploymentMode"), spec.get("deploymentMode"), fields.DEPLOYMENT_MODE)
     model = _model(r, spec.get("model"))
     scaling = _scaling(r, spec.get("scaling"))
     patches = _patches(r, ("spec", "patches"), spec.get("patches"))
@@ -123,10 +124,10 @@ def _model(r: Reader, value: Any) -> ModelSpec:
     out = ModelSpec()
     if value is None:  # reported once, as the missing spec.model
         return out
-    m = r.mapping(path, value, MODEL_FIELDS, required=("storageUri",))
+    m = r.mapping(path, value, MODEL_FIELDS, required=fields.MODEL.required_names())
     fmt = m.get("format")
     if isinstance(fmt, dict):
-        f = r.mapping(path + ("format",), fmt, ("name", "version"), required=("name",))
+        f = r.mapping(path + ("format",), fmt, FORMAT_OBJECT.names(), required=FORMAT_OBJECT.required_names())
         out.format_name = r.string(path + ("format", "name"), f.get("name"))
         version = f.get("version")
         if isinstance(version, (int, float)) and not isinstance(version, bool):
@@ -139,7 +140,8 @@ def _model(r: Reader, value: Any) -> ModelSpec:
     out.storage_uri = r.string(path + ("storageUri",), m.get("storageUri"))
     if out.storage_uri is not None and not out.storage_uri.strip():
         r.error(path + ("storageUri",), "must not be empty")
-    out.protocol_version = r.choice(path + ("protocolVersion",), m.get("protocolVersion"), PROTOCOLS)
+    out.protocol_version = r.scalar(path + ("protocolVersion",), m.get("protocolVersion"),
+                                    fields.MODEL["protocolVersion"])
     out.args = _args(r, path + ("args",), m.get("args"))
     out.env = read_env(r, path + ("env",), m.get("env"))
     out.resources = _resources(r, path + ("resources",), m.get("resources"))
@@ -183,7 +185,7 @@ def read_env(r: Reader, path: tuple, value: Any) -> list[dict]:
         return out
     if isinstance(value, list):
         for i, item in enumerate(value):
-            e = r.mapping(path + (i,), item, ("name", "value", "valueFrom"), required=("name",))
+            e = r.mapping(path + (i,), item, ENV_VAR_FIELDS, required=fields.ENV_VAR.required_names())
             r.string(path + (i, "name"), e.get("name"))
             r.string(path + (i, "value"), e.get("value"))
             if e.get("value") is not None and e.get("valueFrom") is not None:
@@ -194,7 +196,7 @@ def read_env(r: Reader, path: tuple, value: Any) -> list[dict]:
 
 
 #: The fields of a Kubernetes EnvVar (``corev1.EnvVar``).
-ENV_VAR_FIELDS = ("name", "value", "valueFrom")
+ENV_VAR_FIELDS = fields.ENV_VAR.names()
 
 
 def env_entry_as_map(r: Reader, path: tuple, value: Any) -> bool:
@@ -238,15 +240,13 @@ def _resources(r: Reader, path: tuple, value: Any) -> dict | None:
 def _scaling(r: Reader, value: Any) -> ScalingSpec:
     path = ("spec", "scaling")
     s = r.mapping(path, value, SCALING_FIELDS)
-    return ScalingSpec(
-        min_replicas=r.integer(path + ("minReplicas",), s.get("minReplicas"), minimum=0),
-        max_replicas=r.integer(path + ("maxReplicas",), s.get("maxReplicas"), minimum=0),
-        initial_scale=r.integer(path + ("initialScale",), s.get("initialScale"), minimum=0),
-        scale_metric=r.choice(path + ("scaleMetric",), s.get("scaleMetric"), SCALE_METRICS),
-        scale_target=r.integer(path + ("scaleTarget",), s.get("scaleTarget"), minimum=1),
-        container_concurrency=r.integer(path + ("containerConcurrency",), s.get("containerConcurrency"),
-                                        minimum=0),
-    )
+    return ScalingSpec(**{_snake(f.name): r.scalar(path + (f.name,), s.get(f.name), f)
+                          for f in fields.SCALING.children})
+
+
+def _snake(name: str) -> str:
+    """``minReplicas`` -> ``min_replicas``."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def _patches(r: Reader, path: tuple, value: Any) -> list[dict]:
@@ -256,9 +256,9 @@ def _patches(r: Reader, path: tuple, value: Any) -> list[dict]:
         r.error(path, f"expected a list of RFC 6902 operations, got {type_name(value)}")
         return []
     for i, op in enumerate(value):
-        o = r.mapping(path + (i,), op, ("op", "path", "value", "from"), required=("op", "path"))
+        o = r.mapping(path + (i,), op, PATCH_FIELDS, required=fields.PATCH_OP.required_names())
         if o.get("op") is not None:
-            r.choice(path + (i, "op"), o.get("op"), PATCH_OPS)
+            r.scalar(path + (i, "op"), o.get("op"), fields.PATCH_OP["op"])
         r.string(path + (i, "path"), o.get("path"))
         if o.get("op") in ("move", "copy") and o.get("from") is None:
             r.error(path + (i,), f"op {o.get('op')!r} needs 'from'")

@@ -23,14 +23,16 @@ from ..kserve.autoscaling import KNATIVE_DEFAULTS, AutoscalerConfig, parse_confi
 from ..problems import Problem, UsageError
 from ..source.read import read_file
 from ..source.yamlio import Doc, ambiguous_scalars
-from .deployment import API_VERSION, DEPLOYMENT_MODES, LEGACY_MODES
+from . import fields
+from .fields import API_VERSION
 from .reader import Reader, type_name, unknown_field_message
 
 KIND = "ClusterProfile"
-METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
-SPEC_FIELDS = ("deploymentMode", "kserve", "knative")
-KSERVE_FIELDS = ("version", "clusterRuntimes")
-KNATIVE_FIELDS = ("configAutoscaler",)
+TREE = fields.CLUSTER_PROFILE
+METADATA_FIELDS = TREE["metadata"].names()
+SPEC_FIELDS = TREE["spec"].names(sections=False)   # sections (storageInitializerDefaults) are the transforms'
+KSERVE_FIELDS = TREE["spec"]["kserve"].names()
+KNATIVE_FIELDS = TREE["spec"]["knative"].names()
 AUTOSCALER_PATH = ("spec", "knative", "configAutoscaler")
 
 #: The first KServe release whose webhook knows the mode names Knative and Standard.
@@ -84,11 +86,11 @@ def parse(doc: Doc, sections: frozenset[str] = frozenset()) -> tuple[ClusterProf
     ``sections`` are further ``spec`` fields that other modules read from ``doc`` and check themselves.
     """
     r = Reader(doc)
-    obj = r.mapping((), doc.obj, ("apiVersion", "kind", "metadata", "spec"), required=("spec",))
+    obj = r.mapping((), doc.obj, TREE.names(), required=TREE.required_names())
     meta = r.mapping(("metadata",), obj.get("metadata"), METADATA_FIELDS)
     name = r.string(("metadata", "name"), meta.get("name"))
     spec = r.mapping(("spec",), obj.get("spec"), SPEC_FIELDS + tuple(sorted(sections)))
-    mode = r.choice(("spec", "deploymentMode"), spec.get("deploymentMode"), DEPLOYMENT_MODES, LEGACY_MODES)
+    mode = r.scalar(("spec", "deploymentMode"), spec.get("deploymentMode"), TREE["spec"]["deploymentMode"])
     kserve = r.mapping(("spec", "kserve"), spec.get("kserve"), KSERVE_FIELDS)
     version = _version(r, ("spec", "kserve", "version"), kserve.get("version"))
     cluster_runtimes = _names(r, ("spec", "kserve", "clusterRuntimes"), kserve.get("clusterRuntimes"))

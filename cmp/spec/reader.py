@@ -13,6 +13,7 @@ from typing import Any
 
 from ..problems import Problem
 from ..source.yamlio import Doc, Path
+from .fields import Field
 
 DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
@@ -89,6 +90,20 @@ class Reader:
             self.error(path, f"must be one of {', '.join(choices)}; got {value!r}")
             return None
         return value
+
+    def scalar(self, path: Path, value: Any, field: Field) -> Any:
+        """A string, integer or boolean checked as ``field`` says (choices, minimum, name rule)."""
+        if field.kind == "integer":
+            return self.integer(path, value, minimum=field.minimum)
+        if field.kind == "boolean":
+            return self.typed(path, value, bool)
+        if field.kind != "string":
+            raise AssertionError(f"{field.name}: not a scalar field ({field.kind})")
+        if field.enum:
+            return self.choice(path, value, field.enum, field.legacy())
+        if field.check in ("dns1035", "dns1123"):
+            return self.dns_name(path, value, rfc=field.check[3:], max_len=field.max_length or 63)
+        return self.string(path, value)
 
     def string_map(self, path: Path, value: Any) -> dict[str, str]:
         """A map of string to string (labels, annotations); numbers and booleans are refused."""

@@ -29,19 +29,19 @@ from ..kserve.merge import merge_runtime_container
 from ..kserve.placeholders import escape_strings
 from ..source.yamlio import format_path
 from ..spec.deployment import read_env
+from ..spec.fields import PROBE_HANDLERS, TRANSFORMER
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
 
 NAME = "health"
 ORDER = 30
-SECTIONS = ("transformer",)
+SECTIONS = (TRANSFORMER.name,)
 
 FLAG = "--enable_predictor_health_check"
 FLAG_KEY = "enable-predictor-health-check"
-TRANSFORMER_FIELDS = ("image", "args", "env", "resources", "predictorHealthCheck", "readinessProbe",
-                      "livenessProbe")
+TRANSFORMER_FIELDS = TRANSFORMER.names()
 PROBES = ("readinessProbe", "livenessProbe")
-HANDLERS = ("exec", "grpc", "httpGet", "tcpSocket")
+HANDLERS = PROBE_HANDLERS
 CONTAINER_NAME = "kserve-container"
 #: A transformer running in the predictor's pod (collocation) is the predictor container of this name.
 COLLOCATED_NAME = "transformer-container"
@@ -127,7 +127,8 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
     path = ("spec", "transformer")
     r = Reader(unit.source)
     block = r.mapping(path, unit.deployment.spec["transformer"], TRANSFORMER_FIELDS)
-    check = r.typed(path + ("predictorHealthCheck",), block.get("predictorHealthCheck"), bool)
+    check = r.scalar(path + ("predictorHealthCheck",), block.get("predictorHealthCheck"),
+                     TRANSFORMER["predictorHealthCheck"])
     image = r.string(path + ("image",), block.get("image"))
     if image is None and "image" not in block:
         r.error(path, ("predictorHealthCheck needs a transformer: set spec.transformer.image (the check runs "
@@ -141,7 +142,7 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
     resources = block.get("resources")
     if resources is not None:
         container["resources"] = copy.deepcopy(r.mapping(path + ("resources",), resources,
-                                                         ("limits", "requests", "claims")))
+                                                         TRANSFORMER["resources"].names()))
     scan = scan_flag(tokens)
     for index, message in scan.errors:
         r.error(path + ("args",) if isinstance(block.get("args"), dict) else path + ("args", index), message,

@@ -34,19 +34,20 @@ from ..kserve import flags
 from ..kserve import script as sh
 from ..kserve.merge import merge_runtime_container
 from ..spec.deployment import env_entry_as_map
+from ..spec.fields import ENV_VAR, MULTI_NODE, PARALLEL_ENV
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
 
 NAME = "multinode"
 ORDER = 10
-SECTIONS = ("multiNode",)
+SECTIONS = (MULTI_NODE.name,)
 FACT = "multinode"
 #: Where the args transform describes the args it wrote (read to keep explain's sources aligned).
 ARGS_FACT = "predictor_args"
 
-SECTION = "multiNode"
-FIELDS = ("tensorParallelSize", "pipelineParallelSize", "resources", "env")
-RESOURCE_FIELDS = ("limits", "requests", "claims")
+SECTION = MULTI_NODE.name
+FIELDS = MULTI_NODE.names()
+RESOURCE_FIELDS = MULTI_NODE["resources"].names()
 WORKER_CONTAINER = "worker-container"
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 CLASS_ANNOTATION = "serving.kserve.io/autoscalerClass"
@@ -54,7 +55,6 @@ STANDARD = "Standard"
 STANDARD_NAMES = ("Standard", "RawDeployment")
 NO_AUTOSCALER = "none"
 STORAGE_SCHEMES = ("pvc", "oci")
-PARALLEL_ENV = ("PIPELINE_PARALLEL_SIZE", "TENSOR_PARALLEL_SIZE")
 #: Flags (canonical, ``_`` read as ``-``) that carry a workerSpec field.
 PARALLEL_FLAGS = {"tensor-parallel-size": "tensorParallelSize", "-tp": "tensorParallelSize",
                   "pipeline-parallel-size": "pipelineParallelSize", "-pp": "pipelineParallelSize"}
@@ -128,7 +128,7 @@ def _parse_section(unit: Unit, ctx: RenderContext, section: Any) -> Sizes | None
     block = r.mapping(path, section, FIELDS)
     sizes = Sizes()
     for name in SIZE_FIELDS:
-        value = r.integer(path + (name,), block.get(name), minimum=1)
+        value = r.scalar(path + (name,), block.get(name), MULTI_NODE[name])
         if value is not None:
             sizes.values[name] = value
             sizes.sources[name] = unit.where(path + (name,))
@@ -149,7 +149,7 @@ def _check_worker_env(r: Reader, path: tuple, value: Any) -> None:
     elif isinstance(value, list):
         items = []
         for i, e in enumerate(value):
-            e = r.mapping(path + (i,), e, ("name", "value", "valueFrom"), required=("name",))
+            e = r.mapping(path + (i,), e, ENV_VAR.names(), required=ENV_VAR.required_names())
             items.append((path + (i,), str(e.get("name")), e.get("value")))
     else:
         r.error(path, f"expected a mapping of name to value or a list of EnvVar, got {type_name(value)}")

@@ -27,19 +27,20 @@ from ..kserve.resources import parse_quantity
 from ..naming import derived_name
 from ..problems import Problem
 from ..source.yamlio import Doc
+from ..spec.fields import STORAGE_DEFAULTS, STORAGE_INITIALIZER
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
 
 NAME = "storage"
 ORDER = 20
-SECTIONS = ("storageInitializer",)
+SECTIONS = (STORAGE_INITIALIZER.name,)
 
-SECTION = "storageInitializer"
-PROFILE_SECTION = "storageInitializerDefaults"
+SECTION = STORAGE_INITIALIZER.name
+PROFILE_SECTION = STORAGE_DEFAULTS.name
 PROFILE_SECTIONS = (PROFILE_SECTION,)   # ClusterProfile.spec sections this module parses
-MODEL_FIELDS = ("image", "resources", "securityContext", "imagePullSecrets")
-PROFILE_FIELDS = ("image", "resources", "securityContext", "minMemory")
-RESOURCE_GROUPS = ("requests", "limits")
+MODEL_FIELDS = STORAGE_INITIALIZER.names()
+PROFILE_FIELDS = STORAGE_DEFAULTS.names()
+RESOURCE_GROUPS = STORAGE_INITIALIZER["resources"].names()
 INTERNAL_PREFIX = "internal.serving.kserve.io/"
 DEFAULT_VERSION = "v0.20.0"
 MIN_VERSION = (0, 20, 0)
@@ -213,7 +214,8 @@ def _pull_secrets(r: Reader, path: tuple, value: Any) -> tuple[str, ...]:
     names = []
     for i, item in enumerate(value):
         if isinstance(item, dict):
-            r.mapping(path + (i,), item, ("name",), required=("name",))
+            named = STORAGE_INITIALIZER["imagePullSecrets"].item.forms[1]
+            r.mapping(path + (i,), item, named.names(), required=named.required_names())
             item = item.get("name")
         name = r.string(path + (i,), item)
         if name:
