@@ -22,7 +22,7 @@ import re
 import sys
 
 #: Must equal the commands of ``cmp.cli.main`` (a test checks).
-OUR_COMMANDS = frozenset({"diff", "explain", "generate", "render", "runtimes", "schema", "serve", "validate"})
+OUR_COMMANDS = frozenset({"diff", "explain", "generate", "init", "render", "runtimes", "schema", "serve", "validate"})
 OUR_FLAGS = frozenset({"--help", "-h", "--version"})
 MARKER = "cmp.alias"
 #: The directories the alias already handed ``cmp`` to, joined by ``os.pathsep``.

@@ -364,3 +364,39 @@ def schema(kind: str, directory: str | None) -> None:
         return 0
 
     run_guarded(action)
+
+
+@main.command()
+@click.argument("directory", metavar="NAME")
+@click.option("--format", "fmt", required=True, metavar="F",
+              help="Model format exactly as the runtime lists it (sklearn, huggingface, vLLM...; see `runtimes`).")
+@click.option("--storage-uri", required=True, metavar="URI",
+              help="Where the model is (gs://, s3://, hf://, pvc://...).")
+@click.option("--runtime", default=None, metavar="R",
+              help="Built-in runtime (default: the one KServe auto-selects for the format).")
+@click.option("--kustomize", is_flag=True,
+              help="Write base/ (the ModelDeployment) and dev/, prod/ overlays patching it.")
+@click.option("--schema-location", default=None, metavar="URL|PATH",
+              help="Schema named in the yaml-language-server modeline: a URL, or a path from the working "
+                   "directory (written relative to the file). Default: the schema's $id.")
+def init(directory: str, fmt: str, storage_uri: str, runtime: str | None, kustomize: bool,
+         schema_location: str | None) -> None:
+    """Write a commented starter app into the directory NAME (its last part names the model).
+
+    NAME must not exist or be empty: nothing is overwritten. The ModelDeployment is rendered once
+    before it is written, so the app renders as written.
+    """
+    from .scaffold import Request, check_renders, plan, refuse_existing, write
+
+    def action() -> int:
+        planned = plan(Request(directory, fmt, storage_uri, runtime, kustomize, schema_location))
+        refuse_existing(directory)
+        emit_problems(check_renders(planned))
+        for path in write(directory, planned):
+            click.echo(f"wrote {path}", err=True)
+        targets = [os.path.join(directory, env) for env in ("dev", "prod")] if kustomize else [directory]
+        click.echo(f"runtime {planned.runtime}: {planned.runtime_reason}", err=True)
+        click.echo("render with: " + ", ".join(f"kserve-cmp render {t}" for t in targets), err=True)
+        return 0
+
+    run_guarded(action)

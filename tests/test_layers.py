@@ -21,6 +21,7 @@ FORBIDDEN = {
     "transforms": {"pipeline", "diff", "argocd", "cli"},
     "pipeline": {"diff", "argocd", "cli"},
     "explain": {"transforms", "pipeline", "diff", "argocd", "cli"},
+    "scaffold": {"diff", "argocd", "cli"},
 }
 
 
