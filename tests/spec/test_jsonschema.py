@@ -134,6 +134,25 @@ def test_documents_of_golden_cases_validate(case: Path, monkeypatch: pytest.Monk
     _check_known_fields(recorder)
 
 
+def _overlay_apps() -> list[str]:
+    """The example apps, as ``cmp validate overlays`` finds them (paths from the repository root)."""
+    from cmp.spec.apps import discover
+
+    return discover([str(REPO / "overlays")])
+
+
+@pytest.mark.parametrize("app", _overlay_apps())
+def test_documents_of_the_example_overlays_validate(app: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = Recorder()
+    recorder.install(monkeypatch)
+    result = run_cli(["render", app], cwd=REPO)
+    assert result.exit_code == 0, result.stderr
+    assert recorder.docs
+    for kind, obj in recorder.docs.values():
+        assert _rejections(kind, obj) == []
+    _check_known_fields(recorder)
+
+
 @pytest.mark.parametrize("case", _golden("errors"), ids=lambda p: p.name)
 def test_schema_rejects_what_the_parser_rejects(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = _run(case, monkeypatch)
@@ -259,3 +278,19 @@ def test_rules_left_to_the_parser(what: str, docs: list[dict], tmp_path: Path, m
     recorder, found = _render_docs(tmp_path, docs, monkeypatch)
     assert recorder.schema_errors.get(found["key"]), found["stderr"]
     assert _rejections(found["kind"], found["obj"]) == []
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_schema_command_prints_one_kind_and_writes_both(tmp_path: Path) -> None:
+    default = run_cli(["schema"])
+    assert (default.exit_code, default.stdout) == (0, jsonschema.to_json("ModelDeployment"))
+    profile = run_cli(["schema", "--kind", "ClusterProfile"])
+    assert (profile.exit_code, profile.stdout) == (0, jsonschema.to_json("ClusterProfile"))
+    written = run_cli(["schema", "--dir", str(tmp_path / "out")])
+    assert (written.exit_code, written.stdout) == (0, "")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        jsonschema.file_name(kind) for kind in fields.KINDS)
+    for kind in fields.KINDS:
+        assert (tmp_path / "out" / jsonschema.file_name(kind)).read_text() == jsonschema.to_json(kind)
