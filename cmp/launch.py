@@ -1,4 +1,4 @@
-"""The ``kserve-cmp`` console script: the Argo CD entry points without click, the rest through it.
+"""The ``kserve-cmp`` command: the Argo CD entry points without click, the rest through it.
 
 ``kserve-cmp generate`` is plugin.yaml's command, run once per Application and refresh: it and
 ``kserve-cmp serve`` are dispatched here, before click (~20 ms of imports) is loaded. Anything
@@ -15,7 +15,7 @@ SERVE = ["serve"]
 
 
 def main(args: list[str] | None = None, prog_name: str | None = None) -> None:
-    """The ``kserve-cmp`` console script (``[project.scripts]`` in pyproject.toml)."""
+    """The ``kserve-cmp`` command (``bin/kserve-cmp``, installed by pyproject.toml's ``script-files``)."""
     args = sys.argv[1:] if args is None else args
     if args == GENERATE:
         from .argocd import run
