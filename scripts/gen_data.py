@@ -14,6 +14,9 @@ root by default):
 * ``cmp/schema/<kind>.<tag>.json``: the served version's ``openAPIV3Schema`` of
   each KServe CRD, ``description`` keywords removed, stored once under the first
   release that has it;
+* ``cmp/schema/<kind>.<tag>.marshal``: the same schema pre-built for loading (Python's
+  ``marshal``, every repeated subtree stored once: some 20 KB and 0.3 ms to load instead of
+  600 KB and 10 ms of JSON for the InferenceService schema; ``cmp.validate.load_schema``);
 * ``cmp/catalog/PROVENANCE.md`` and ``cmp/schema/PROVENANCE.md``.
 
 The output is a pure function of the input files: running the script twice
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import marshal
 import re
 import sys
 from pathlib import Path
@@ -398,6 +402,27 @@ def release_schema_file(kind: str, tag: str) -> str:
     return f"{kind.lower()}.{tag}.json"
 
 
+def schema_marshal(text: str) -> bytes:
+    """A schema file's JSON ``text`` as ``marshal`` bytes in which equal subtrees, keys and scalars
+    are each one object (so marshal writes each once and refers back to it).
+
+    Every value stays referenced from ``shared`` while it is dumped: marshal marks an object for
+    back-references only when something else holds it too, so with every object held the bytes
+    depend on the schema alone, not on which objects the JSON decoder happened to share.
+    """
+    shared: dict[tuple[str, str], Any] = {}
+
+    def one(value: Any) -> Any:
+        if isinstance(value, dict):
+            value = {one(k): one(v) for k, v in value.items()}
+        elif isinstance(value, list):
+            value = [one(v) for v in value]
+        key = (type(value).__name__, json.dumps(value, sort_keys=True, ensure_ascii=False))
+        return shared.setdefault(key, value)
+
+    return marshal.dumps(one(json.loads(text)), 4)
+
+
 def build_releases(kserve_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[dict[str, str]]]:
     """(tag -> release data, schema file -> text, release rows): identical schemas are stored once."""
     rows = release_table(kserve_dir)
@@ -571,8 +596,8 @@ def release_schema_provenance(releases: dict[str, dict[str, Any]]) -> str:
 # --- output -----------------------------------------------------------------
 
 
-def render_outputs(kserve_dir: Path) -> dict[str, str]:
-    """Return every generated file as repository-relative path -> text."""
+def render_outputs(kserve_dir: Path) -> dict[str, str | bytes]:
+    """Return every generated file as repository-relative path -> text (bytes for a marshal file)."""
     releases, schema_files, rows = build_releases(kserve_dir)
     index = {"default": rows[-1]["tag"], "releases": [r["tag"] for r in rows],
              "master": {"commit": master_commit(kserve_dir),
@@ -587,6 +612,7 @@ def render_outputs(kserve_dir: Path) -> dict[str, str]:
                                                                  ensure_ascii=False) + "\n"
     for file_name, text in schema_files.items():
         outputs[f"cmp/schema/{file_name}"] = text
+        outputs[f"cmp/schema/{file_name.removesuffix('.json')}.marshal"] = schema_marshal(text)
     return dict(sorted(outputs.items()))
 
 
@@ -598,12 +624,12 @@ def render_flag_outputs(kserve_dir: Path, wheel_dir: Path) -> dict[str, str]:
     return render_flags(kserve_dir / "releases", wheel_dir, (kserve_dir / "SOURCE.md").read_text(encoding="utf-8"))
 
 
-def write_outputs(outputs: dict[str, str], out_dir: Path) -> None:
+def write_outputs(outputs: dict[str, str | bytes], out_dir: Path) -> None:
     """Write ``outputs`` below ``out_dir``, creating directories as needed."""
     for rel_path, text in outputs.items():
         target = out_dir / rel_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(text.encode("utf-8"))
+        target.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:

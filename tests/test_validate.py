@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import marshal
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmp.catalog import load_catalog
+from cmp import validate
 from cmp.validate import SchemaError, Validator, compile_node, schema_for, validate_object
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "kserve" / "corpus"
@@ -389,3 +392,29 @@ def test_properties_compiled_on_first_use_give_the_same_result_afterwards() -> N
         SchemaError("spec.extra", 'unknown field "extra"'),
     ]
     assert validator.validate({"spec": {"replicas": 3}}) == []
+
+
+SCHEMA_DIR = Path(validate.__file__).parent / "schema"
+
+
+@pytest.mark.parametrize("json_file", sorted(p.name for p in SCHEMA_DIR.glob("*.json")))
+def test_marshal_copy_holds_the_json_schema(json_file: str) -> None:
+    """Each schema's pre-built copy (what load_schema reads) is the JSON file's schema, types included
+    (``json.dumps`` tells 1 from 1.0 and true, which ``==`` does not)."""
+    from_json = json.loads((SCHEMA_DIR / json_file).read_text(encoding="utf-8"))
+    copied = marshal.loads((SCHEMA_DIR / json_file.replace(".json", ".marshal")).read_bytes())
+    assert json.dumps(copied, sort_keys=True) == json.dumps(from_json, sort_keys=True)
+    loaded = validate.load_schema(json_file)
+    assert json.dumps(loaded, sort_keys=True) == json.dumps(from_json, sort_keys=True)
+
+
+def test_load_schema_falls_back_to_json_when_the_copy_is_unreadable(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "inferencegraph.v0.17.1.json"
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / name).write_bytes((SCHEMA_DIR / name).read_bytes())
+    (tmp_path / "schema" / name.replace(".json", ".marshal")).write_bytes(b"\xffnot marshal data")
+    monkeypatch.setattr(validate, "__file__", str(tmp_path / "validate.py"))
+    assert validate.load_schema(name) == json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    (tmp_path / "schema" / name.replace(".json", ".marshal")).unlink()
+    assert validate.load_schema(name) == json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
