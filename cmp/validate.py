@@ -27,7 +27,6 @@ is not a plain word are written ``metadata.annotations[serving.kserve.io/x]``.
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 import marshal
 import os
@@ -349,6 +348,8 @@ def did_you_mean(key: object, known: Any) -> str:
         return ""
     names = sorted(str(name) for name in known)
     folded = [name for name in names if name.lower() == key.lower()]
+    import difflib  # a suggestion for a typo only
+
     close = folded or difflib.get_close_matches(key, names, n=1, cutoff=0.75)
     return f" (did you mean {quoted(close[0])}?)" if close else ""
 

@@ -12,7 +12,6 @@ cluster runtimes; the first wins.
 
 from __future__ import annotations
 
-import difflib
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -82,6 +81,8 @@ def closest(word: str, choices: list[str] | set[str]) -> str | None:
     holding = [c for c in choices if word.lower() in c.lower()]
     if len(holding) == 1 and len(word) >= 3:
         return holding[0]
+    import difflib  # a suggestion for a typo only
+
     close = difflib.get_close_matches(word.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
     return next((c for c in choices if close and c.lower() == close[0]), None)
 

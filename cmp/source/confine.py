@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from .. import goregexp
 from ..problems import CmpError, Problem
 from . import gojson, workdir
-from .kustomize import KUSTOMIZATION_FILES
+from .kustomization import KUSTOMIZATION_FILES
 from .yamlio import Doc, load_stream
 
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")

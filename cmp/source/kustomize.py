@@ -36,20 +36,11 @@ from ..problems import ToolError
 from . import origins
 from .yamlio import Doc, load_stream, unbudgeted
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
 #: Our name-reference rules (kustomize's ``configurations:`` format) for ModelDeployment and the
 #: KServe kinds, so generated names reach their fields (``scripts/gen_namereference.py``).
 NAME_REFERENCES = "namereference.yaml"
-
-
-def kustomization_file(directory: str) -> str | None:
-    for name in KUSTOMIZATION_FILES:
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            return path
-    return None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import BinaryIO
 
 from ..problems import NOTE, CmpError, Problem, UsageError
 from ..settings import Settings
-from . import confine, generated, kustomize, workdir
+from . import confine, generated, workdir
+from .kustomization import kustomization_file
 from .yamlio import Doc, load_stream
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -25,7 +26,9 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
         return _objects(read_file(path, path, root, settings.max_file_size))
     if not os.path.isdir(path):
         raise UsageError(f"{path}: no such directory")
-    if kustomize.kustomization_file(path):
+    if kustomization_file(path):
+        from . import kustomize  # a plain directory never runs it
+
         files = _check_confined(path, settings)
         docs = kustomize.build(path, display_root=_display_root(path), binary=settings.kustomize,
                                timeout=settings.kustomize_timeout, readable=files,

@@ -26,7 +26,7 @@ from ..problems import CmpError
 from ..source.confine import control_character, find_repo_root, is_remote, is_within
 from ..source.ignore import Ignore
 from ..source.ignore import load as load_ignore
-from ..source.kustomize import kustomization_file
+from ..source.kustomization import kustomization_file
 from ..source.read import SUFFIXES
 from ..source.yamlio import load_stream
 from .deployment import is_model_deployment

@@ -7,7 +7,6 @@ every problem in the document.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -139,6 +138,8 @@ def unknown_field_message(key: Any, known) -> str:
     lowered = {c.lower(): c for c in candidates}
     guess = lowered.get(str(key).lower())
     if guess is None:
+        import difflib  # a suggestion for a typo only
+
         close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6)
         guess = close[0] if close else None
     hint = f" (did you mean {guess!r}?)" if guess else f"; known fields: {', '.join(sorted(candidates))}"

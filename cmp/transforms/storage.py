@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -296,6 +295,8 @@ def storage_container_name(namespace: str, name: str) -> str:
 
     The hash of ``namespace/name`` keeps ``a-b``/``c`` and ``a``/``b-c`` apart.
     """
+    import hashlib  # only here (OpenSSL's load costs ~3 ms)
+
     digest = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()[:6]
     return derived_name(namespace, name, "si", digest)
 
