@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .problems import CmpError, Problem, UsageError
 from .safetext import visible
-from .settings import BY_NAME, Settings
+from .settings import BY_NAME, build_settings
 
 
 def _settings_options(func: Callable) -> Callable:
@@ -30,28 +30,6 @@ def _settings_options(func: Callable) -> Callable:
                                help=setting.meaning)
         func = opt(func)
     return func
-
-
-def build_settings(options: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
-    """Flags > KSERVE_CMP_* env > defaults; the namespace falls back to ARGOCD_APP_NAMESPACE.
-
-    That fallback makes a local render inside an Argo CD-like environment name objects the way
-    the sidecar would (``kserve-cmp generate`` applies Argo CD's full precedence).
-    """
-    environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = {}
-    for setting in BY_NAME.values():
-        value = options.get(setting.attr)
-        if value is None:
-            value = environ.get(setting.env)
-        if value is not None:
-            raw[setting.name] = value
-    if not raw.get("namespace") and environ.get("ARGOCD_APP_NAMESPACE"):
-        raw["namespace"] = environ["ARGOCD_APP_NAMESPACE"]
-    try:
-        return Settings.from_raw(raw)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def emit_problems(problems: list[Problem]) -> None:

@@ -8,9 +8,12 @@ module only knows the table and how to turn strings into typed values.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, fields
 from typing import Any
+
+from .problems import UsageError
 
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")   # used with fullmatch
 
@@ -110,3 +113,25 @@ class Settings:
 
 assert {f.name for f in fields(Settings)} == {s.attr for s in SETTINGS}
 assert all(getattr(Settings(), s.attr) == s.default for s in SETTINGS)
+
+
+def build_settings(options: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Flags > KSERVE_CMP_* env > defaults; the namespace falls back to ARGOCD_APP_NAMESPACE.
+
+    That fallback makes a local render inside an Argo CD-like environment name objects the way
+    the sidecar would (``kserve-cmp generate`` applies Argo CD's full precedence).
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for setting in BY_NAME.values():
+        value = options.get(setting.attr)
+        if value is None:
+            value = environ.get(setting.env)
+        if value is not None:
+            raw[setting.name] = value
+    if not raw.get("namespace") and environ.get("ARGOCD_APP_NAMESPACE"):
+        raw["namespace"] = environ["ARGOCD_APP_NAMESPACE"]
+    try:
+        return Settings.from_raw(raw)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

@@ -11,7 +11,7 @@ command, so all three print the same bytes.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from typing import Callable, Mapping
 
 TERMINATED = b"terminated (SIGTERM): render stopped, nothing printed\n"
 
@@ -26,12 +26,25 @@ def format_problems(problems: list) -> str:
 def outcome(environ: Mapping[str, str], app_dir: str = ".") -> tuple[str, str, int]:
     """``(stdout, stderr, exit code)`` of ``kserve-cmp generate`` in ``app_dir``; never raises
     (except with ``KSERVE_CMP_DEBUG`` set, where a bug keeps its traceback)."""
+
+    def action() -> tuple[str, str, int]:
+        from ..safetext import visible
+        from .generate import generate
+
+        result = generate(environ, app_dir)
+        return result.text, format_problems(result.warnings) + visible(result.summary) + "\n", 0
+
+    return guarded(action, environ)
+
+
+def guarded(action: Callable[[], tuple[str, str, int]], environ: Mapping[str, str]) -> tuple[str, str, int]:
+    """``action()``'s ``(stdout, stderr, exit code)``, or those of its failure, formatted as
+    ``cmp.cli.run_guarded`` prints them (also used by ``cmp.plainrender``)."""
     from ..problems import CmpError
     from ..safetext import visible
-    from .generate import generate
 
     try:
-        result = generate(environ, app_dir)
+        return action()
     except CmpError as exc:
         return "", format_problems(exc.warnings + exc.problems), exc.exit_code
     except KeyboardInterrupt:
@@ -41,7 +54,6 @@ def outcome(environ: Mapping[str, str], app_dir: str = ".") -> tuple[str, str, i
             raise
         return "", (visible(f"internal error: {type(exc).__name__}: {exc}") +
                     " (set KSERVE_CMP_DEBUG=1 for a traceback)\n"), 3
-    return result.text, format_problems(result.warnings) + visible(result.summary) + "\n", 0
 
 
 def write_all(fd: int, data: bytes) -> OSError | None:
