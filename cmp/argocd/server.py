@@ -120,6 +120,9 @@ def _stop_on_signals(listener: socket.socket, path: str) -> None:
 
 def preload() -> None:
     """Import everything a render may use; load every release's catalog and CRD schemas, once."""
+    import atexit  # noqa: F401  (weakref.finalize, on the first TemporaryDirectory)
+    import difflib  # noqa: F401  (did-you-mean suggestions)
+    import hashlib  # noqa: F401  (hashed names)
     import shutil  # noqa: F401  (kustomize builds)
     import subprocess  # noqa: F401
     import tempfile  # noqa: F401
@@ -127,12 +130,13 @@ def preload() -> None:
 
     import jsonpatch  # noqa: F401  (user patches)
 
-    from .. import catalog
+    from .. import catalog, goregexp
     from ..source import kustomize  # noqa: F401
     from ..validate import preload_schemas
     from . import generate, run  # noqa: F401
 
     catalog.all_releases()  # every shipped release's runtimes and facts
+    goregexp.compile_go("")  # RE2, imported on the first pattern otherwise
     preload_schemas()
 
 

@@ -343,3 +343,28 @@ def test_an_oversized_environment_is_rendered_in_process(server: Server, tmp_pat
     local = generate(app, env)
     served = generate(app, env, "--server")
     assert (served.returncode, served.stdout, served.stderr) == (0, local.stdout, local.stderr)
+
+
+_IMPORTS_AFTER_PRELOAD = """
+import os, sys
+from cmp.argocd import run, server
+server.preload()
+before = set(sys.modules)
+for app in sys.argv[1:]:
+    run.outcome(dict(os.environ), app)
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_served_render_imports_nothing_the_server_did_not_preload() -> None:
+    """Each child is a fork of the preloaded server: a module a render imports (RE2 for a patch
+    target, hashlib for a hashed name, difflib for a suggestion) would be imported again in every
+    child. Golden apps that reach those paths, rendered after ``preload``, import nothing new."""
+    apps = [REPO / "tests" / kind / name / "input" for kind, name in (
+        ("cases", "kustomize-generated-names-overlay"), ("cases", "storage-modelscope-own-image"),
+        ("errors", "unknown-field"))]
+    assert all(app.is_dir() for app in apps), apps
+    result = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER_PRELOAD, *map(str, apps)], capture_output=True,
+                            text=True, check=True, env={k: v for k, v in os.environ.items()
+                                                        if not k.startswith(("KSERVE_CMP_", "ARGOCD_"))})
+    assert result.stdout.split() == []
