@@ -2,8 +2,9 @@
 
 The convention, by the info string of a fenced block:
 
-- ``sh``: every command is run, in order, each with ``bash -o pipefail -c`` (a command continued
-  with a trailing backslash is one command; comment-only lines are skipped);
+- ``sh``: every command is run, in order, in one ``bash -o pipefail`` as a reader pastes the block
+  (shell variables carry over; a command continued with a trailing backslash is one command;
+  comment-only lines are skipped);
 - ``console``: every line after a ``$ `` prompt is run the same way; the other lines are output;
 - ``sh needs-cluster`` (``console needs-cluster``): needs a cluster, Argo CD, docker or helm; skipped;
 - ``sh runs-suite``: runs the test suite (or part of it) or a script that does: never run here (it
@@ -75,39 +76,24 @@ def _status(text: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def sh_commands(content: str, first_line: int) -> list[Command]:
-    """The commands of an ``sh`` block: logical lines (``\\`` continues one), comments skipped."""
-    commands: list[Command] = []
-    pending: list[str] = []
-    start = first_line
-    for offset, line in enumerate(content.splitlines()):
-        if not pending:
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            start = first_line + offset
-        pending.append(line)
-        if not line.endswith("\\"):
-            text = "\n".join(pending)
-            commands.append(Command(text, start, _status(text)))
-            pending = []
-    if pending:
-        raise ValueError(f"line {start}: a command ends with a backslash and nothing follows")
-    return commands
-
-
-def console_commands(content: str, first_line: int) -> list[Command]:
-    """The commands of a ``console`` block: what follows each ``$ `` prompt (and its continuations)."""
+def commands_of(content: str, first_line: int, console: bool = False) -> list[Command]:
+    """The commands of a block, each a logical line (a trailing ``\\`` continues it). ``sh``: every
+    line but blank and comment-only ones; ``console``: what follows each ``$ `` prompt (continuation
+    lines may start with ``> ``), the other lines being output."""
     commands: list[Command] = []
     pending: list[str] = []
     start = first_line
     for offset, line in enumerate(content.splitlines()):
         if pending:
-            pending.append(line[2:] if line.startswith("> ") else line)
-        elif line.startswith("$ "):
-            start = first_line + offset
+            pending.append(line[2:] if console and line.startswith("> ") else line)
+        elif console and line.startswith("$ "):
             pending.append(line[2:])
+        elif not console and line.strip() and not line.lstrip().startswith("#"):
+            pending.append(line)
         else:
             continue
+        if len(pending) == 1:
+            start = first_line + offset
         if not pending[-1].endswith("\\"):
             text = "\n".join(pending)
             commands.append(Command(text, start, _status(text)))
@@ -133,8 +119,7 @@ def blocks_of(text: str, file: str) -> list[Block]:
         marker = " ".join(rest)
         if marker not in MARKERS:
             raise ValueError(f"{where}: unknown marker {marker!r}; known: {', '.join(sorted(MARKERS - {''}))}")
-        split = sh_commands if language == "sh" else console_commands
-        commands = split(token.content, token.map[0] + 2)
+        commands = commands_of(token.content, token.map[0] + 2, console=language == "console")
         if not commands:
             raise ValueError(f"{where}: a {language} block without a command")
         found.append(Block(file, token.map[0] + 1, language, marker, tuple(commands)))
@@ -185,35 +170,52 @@ def copy_repository(dest: Path, with_venv: bool = True) -> Path:
     return root
 
 
+_MARK = "@@docs-command@@"
+
+
+def script_of(block: Block) -> str:
+    """The block's commands verbatim, in one shell as a reader pastes them (variables carry over),
+    each followed by a line that checks its exit status and reports how far the block got."""
+    lines = []
+    for index, command in enumerate(block.commands):
+        lines += [command.text,
+                  f'__status=$?; if [ "$__status" != {command.status} ]; then echo "{_MARK} {index} $__status" >&2; '
+                  f'exit 99; fi; echo "{_MARK} {index} ok" >&2']
+    return "\n".join(lines) + "\n"
+
+
 @dataclass
-class Outcome:
-    command: Command
-    status: int | None      # None: timed out
-    output: str
+class BlockRun:
+    problems: list[str]     # empty: every command exited as the doc states
+    output: str             # stdout and stderr, the markers left out
 
 
-def run_block(block: Block, root: Path, env: dict[str, str], seconds: float) -> list[Outcome]:
-    """Run each command of ``block`` in ``root``, in order, within ``seconds`` in all; stops at the
-    first command whose exit status is not the one the doc states."""
-    deadline = time.monotonic() + seconds
-    outcomes = []
-    for command in block.commands:
-        left = deadline - time.monotonic()
-        try:
-            done = subprocess.run(["bash", "-o", "pipefail", "-c", command.text], cwd=root, env=env,
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=max(left, 1))
-            outcomes.append(Outcome(command, done.returncode, (done.stdout + done.stderr)[-3000:]))
-        except subprocess.TimeoutExpired as exc:
-            outcomes.append(Outcome(command, None, str(exc)))
-        if outcomes[-1].status != command.status:
-            break
-    return outcomes
+def run_block(block: Block, root: Path, env: dict[str, str], seconds: float) -> BlockRun:
+    """Run ``block`` in ``root`` within ``seconds``; stops at the first command whose exit status is
+    not the one the doc states."""
+    try:
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", script_of(block)], cwd=root, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=seconds)
+        stdout, stderr, timed_out = done.stdout, done.stderr, False
+    except subprocess.TimeoutExpired as exc:
+        stdout, stderr, timed_out = _text(exc.stdout), _text(exc.stderr), True
+    marks = [line.split()[1:] for line in stderr.splitlines() if line.startswith(_MARK)]
+    output = stdout + "".join(line + "\n" for line in stderr.splitlines() if not line.startswith(_MARK))
+    reached = len([m for m in marks if m[1] == "ok"])
+    if reached == len(block.commands):
+        return BlockRun([], output)
+    command = block.commands[reached]
+    if timed_out:
+        why = f"timed out ({seconds:.0f} s for the block)"
+    elif marks and marks[-1][1] != "ok":
+        why = f"exited {marks[-1][1]}, the doc says {command.status}"
+    else:
+        why = "ended the shell"
+    return BlockRun([f"{block.file}:{command.line}: `{command.text}` {why}\n{output[-3000:]}"], output)
 
 
-def failures(outcomes: list[Outcome], file: str) -> list[str]:
-    return [f"{file}:{o.command.line}: `{o.command.text}` "
-            + (f"timed out" if o.status is None else f"exited {o.status}, the doc says {o.command.status}")
-            + f"\n{o.output}" for o in outcomes if o.status != o.command.status]
+def _text(data: str | bytes | None) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else data or ""
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +232,7 @@ RUN = [b for b in BLOCKS if b.marker == "" and not _is_setup(b)]
 
 @pytest.mark.parametrize("block", RUN, ids=lambda b: b.id)
 def test_command_runs_verbatim(block: Block, checkout: Path, tmp_path: Path) -> None:
-    problems = failures(run_block(block, checkout, environment(checkout, tmp_path), BLOCK_SECONDS), block.file)
+    problems = run_block(block, checkout, environment(checkout, tmp_path), BLOCK_SECONDS).problems
     assert not problems, "\n".join(problems)
 
 
@@ -241,9 +243,9 @@ def test_readme_setup_runs_verbatim_in_a_fresh_checkout(tmp_path: Path) -> None:
     root = copy_repository(tmp_path / "fresh", with_venv=False)
     home = tmp_path / "home"
     home.mkdir()
-    outcomes = run_block(setup, root, environment(root, home), SETUP_SECONDS)
-    assert not failures(outcomes, setup.file), "\n".join(failures(outcomes, setup.file))
-    assert "kind: InferenceService" in outcomes[-1].output
+    done = run_block(setup, root, environment(root, home), SETUP_SECONDS)
+    assert not done.problems, "\n".join(done.problems)
+    assert "kind: InferenceService" in done.output
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.marker == "needs-cluster"], ids=lambda b: b.id)
@@ -289,7 +291,7 @@ def test_slow_commands(block: Block, checkout: Path, tmp_path: Path) -> None:
         assert scripts and all((REPO / s).is_file() for s in scripts), f"{block.file}:{command.line}"
     if os.environ.get("KSERVE_CMP_DOCS_SLOW") != "1":
         pytest.skip("slow: set KSERVE_CMP_DOCS_SLOW=1 to run")
-    problems = failures(run_block(block, checkout, environment(checkout, tmp_path), 3600), block.file)
+    problems = run_block(block, checkout, environment(checkout, tmp_path), 3600).problems
     assert not problems, "\n".join(problems)
 
 
@@ -316,7 +318,7 @@ false   # exit 1
 ```console
 $ echo hi
 hi
-$ exit 3 # exit 3
+$ (exit 3) # exit 3
 ```
 
 ```sh needs-cluster
@@ -335,7 +337,7 @@ def test_extractor_reads_commands_lines_and_statuses() -> None:
                                                                  (17, "sh", "needs-cluster")]
     assert [(c.text, c.line, c.status) for c in blocks[0].commands] == [
         ("true", 4, 0), ("echo one \\\n  two", 6, 0), ("false   # exit 1", 8, 1)]
-    assert [(c.text, c.line, c.status) for c in blocks[1].commands] == [("echo hi", 12, 0), ("exit 3 # exit 3", 14, 3)]
+    assert [(c.text, c.line, c.status) for c in blocks[1].commands] == [("echo hi", 12, 0), ("(exit 3) # exit 3", 14, 3)]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -351,18 +353,18 @@ def test_extractor_refuses_what_the_convention_does_not_know(text: str, message:
 
 def test_a_broken_command_fails_and_a_stated_status_passes(tmp_path: Path) -> None:
     env = environment(REPO, tmp_path)
-    (ok,) = blocks_of("```sh\n.venv/bin/cmp render overlays/sklearn-iris\ncmp rendr x  # exit 2\n```\n", "ok.md")
-    assert failures(run_block(ok, REPO, env, BLOCK_SECONDS), "ok.md") == []
-    (broken,) = blocks_of("```sh\n.venv/bin/cmp render overlays/no-such-app\ntrue\n```\n", "broken.md")
-    outcomes = run_block(broken, REPO, env, BLOCK_SECONDS)
-    assert len(outcomes) == 1   # stops at the first failure
-    (problem,) = failures(outcomes, "broken.md")
-    assert problem.startswith("broken.md:2: `.venv/bin/cmp render overlays/no-such-app` exited 2, the doc says 0")
-    assert "no such directory" in problem
+    (ok,) = blocks_of("```sh\nd=overlays\n.venv/bin/cmp render \"$d/sklearn-iris\"\ncmp rendr x  # exit 2\n```\n", "ok.md")
+    assert run_block(ok, REPO, env, BLOCK_SECONDS).problems == []
+    (broken,) = blocks_of("```sh\n.venv/bin/cmp render overlays/no-such-app\ntouch never-made\n```\n", "broken.md")
+    (problem,) = run_block(broken, tmp_path, env, BLOCK_SECONDS).problems
+    assert problem.startswith("broken.md:2: `.venv/bin/cmp render overlays/no-such-app` exited 127, the doc says 0")
+    assert not (tmp_path / "never-made").exists()   # stops at the first failure
     (wrong,) = blocks_of("```console\n$ .venv/bin/cmp render overlays/sklearn-iris # exit 1\n```\n", "w.md")
-    assert failures(run_block(wrong, REPO, env, BLOCK_SECONDS), "w.md")[0].startswith("w.md:2:")
-    (slow,) = blocks_of("```sh\nsleep 5\n```\n", "slow.md")
-    assert "timed out" in failures(run_block(slow, REPO, env, 1), "slow.md")[0]
+    assert run_block(wrong, REPO, env, BLOCK_SECONDS).problems[0].startswith("w.md:2: ")
+    (gone,) = blocks_of("```sh\nexit 0\ntrue\n```\n", "gone.md")
+    assert "ended the shell" in run_block(gone, REPO, env, BLOCK_SECONDS).problems[0]
+    (slow,) = blocks_of("```sh\ntrue\nsleep 5\n```\n", "slow.md")
+    assert run_block(slow, REPO, env, 1).problems[0].startswith("slow.md:3: `sleep 5` timed out")
 
 
 def test_suite_commands_are_checked() -> None:
