@@ -613,8 +613,15 @@ def schema_for(api_version: str, kind: str, release: Any = None) -> Validator | 
 
 def unserved_version_error(api_version: Any, kind: Any) -> SchemaError | None:
     """An error for a known KServe kind under a version its CRD does not serve."""
+    from . import catalog
+
+    older = catalog.resolve(None).data.get("olderServedVersions", {})
     for served_version, served_kind in schema_files():
         same_group = isinstance(api_version, str) and api_version.split("/")[0] == served_version.split("/")[0]
+        if served_kind == kind and api_version in older.get(kind, ()):
+            # KServe still serves it through a conversion webhook; only the storage version's schema is shipped.
+            return SchemaError("apiVersion", f"{kind} {api_version} is an older version KServe converts; kserve-cmp "
+                                             f"checks {kind} as {served_version}, the version KServe stores: use it")
         if served_kind == kind and same_group:
             return SchemaError("apiVersion", f"{kind} is not served as {api_version}; use {served_version}")
     return None

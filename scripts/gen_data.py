@@ -36,6 +36,9 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_llmisvc  # noqa: E402 (a sibling script, not a package)
+
 EXCLUDED_RUNTIMES: dict[str, str] = {
     "kserve-openvino.yaml": (
         "not listed in `config/runtimes/kustomization.yaml`, so a default install does not ship it; its "
@@ -211,15 +214,27 @@ def strip_schema_descriptions(schema: Any) -> Any:
 
 
 def served_version(crd: dict[str, Any]) -> dict[str, Any]:
-    """Return the single served version entry of a CRD."""
+    """Return the served version entry of a CRD: the only one, or the storage version when several are
+    served (the LLMInferenceService CRDs serve v1alpha1 and v1alpha2, v1alpha2 stored)."""
     served = [v for v in crd["spec"]["versions"] if v.get("served")]
+    if len(served) > 1:
+        served = [v for v in served if v.get("storage")]
     if len(served) != 1:
-        raise ValueError(f"{crd['metadata']['name']}: expected one served version, found {len(served)}")
+        raise ValueError(f"{crd['metadata']['name']}: expected one served (storage) version, found {len(served)}")
     return served[0]
 
 
-def build_schemas(crd_paths: dict[str, Path]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Return kind -> (apiVersion, stripped openAPIV3Schema) for every kind in ``crd_paths``."""
+def older_served_versions(crd: dict[str, Any]) -> list[str]:
+    """apiVersions a CRD still serves besides the one whose schema is shipped (converted by a webhook)."""
+    chosen = served_version(crd)["name"]
+    return [f"{crd['spec']['group']}/{v['name']}" for v in crd["spec"]["versions"]
+            if v.get("served") and v["name"] != chosen]
+
+
+def build_schemas(crd_paths: dict[str, Path],
+                  older: dict[str, list[str]] | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return kind -> (apiVersion, stripped openAPIV3Schema) for every kind in ``crd_paths``; ``older``,
+    when given, receives kind -> the other apiVersions the CRD serves (for kinds that have any)."""
     schemas = {}
     for kind in sorted(crd_paths):
         crd = load_document(crd_paths[kind])
@@ -228,6 +243,8 @@ def build_schemas(crd_paths: dict[str, Path]) -> dict[str, tuple[str, dict[str, 
         version = served_version(crd)
         api_version = f"{crd['spec']['group']}/{version['name']}"
         schemas[kind] = (api_version, strip_schema_descriptions(version["schema"]["openAPIV3Schema"]))
+        if older is not None and older_served_versions(crd):
+            older[kind] = older_served_versions(crd)
     return schemas
 
 
@@ -267,6 +284,7 @@ RELEASE_CRD_PATHS: dict[str, str] = {
     "ClusterServingRuntime": "config/crd/full/serving.kserve.io_clusterservingruntimes.yaml",
     "InferenceGraph": "config/crd/full/serving.kserve.io_inferencegraphs.yaml",
     "ClusterStorageContainer": "config/crd/full/clusterstoragecontainer/serving.kserve.io_clusterstoragecontainers.yaml",
+    **gen_llmisvc.CRD_PATHS,
 }
 """kind -> CRD file of a release (upstream path, as copied under ``releases/<tag>/``)."""
 
@@ -368,7 +386,8 @@ def build_release(kserve_dir: Path, row: dict[str, str]) -> tuple[dict[str, Any]
                            f"`VLLM_VERSION` in `{DOCKERFILE}`")}
     table = image_table(load_document(runtimes_dir / "kustomization.yaml"), tag, third_party)
     runtimes = build_catalog(runtimes_dir, table)
-    schemas = build_schemas({k: release_dir / p for k, p in RELEASE_CRD_PATHS.items()})
+    older: dict[str, list[str]] = {}
+    schemas = build_schemas({k: release_dir / p for k, p in RELEASE_CRD_PATHS.items()}, older)
     csc, storage_image = default_storage_container(release_dir, tag)
     env_policy = release_dir / ENV_POLICY_GO
     blocked = go_string_list(env_policy.read_text(encoding="utf-8"), "DefaultBlockedEnvVars") \
@@ -393,6 +412,7 @@ def build_release(kserve_dir: Path, row: dict[str, str]) -> tuple[dict[str, Any]
         "blockedEnvVars": blocked,
         "gpuResourceTypes": go_identifier_list(constants, "DefaultGPUResourceTypeList"),
         "vllmVersion": row["vllm"],
+        "olderServedVersions": older,
     }
     return data, schemas
 
@@ -528,6 +548,9 @@ def releases_provenance(releases: dict[str, dict[str, Any]], rows: list[dict[str
             ("vLLM version", f"`ARG VLLM_VERSION` in `{DOCKERFILE}`"),
             ("storage initializer schemes", f"`_*_PREFIX` constants and `_URI_RE` of `{STORAGE_PY}`"),
             ("CRD schemas", "`config/crd/full/...` (see `cmp/schema/PROVENANCE.md`)"),
+            ("older served versions", "`spec.versions[].served` of a CRD serving several versions (the "
+                                      "LLMInferenceService CRDs); only the storage version's schema is shipped"),
+            ("LLMInferenceService presets", "`config/llmisvcconfig/` (see `cmp/catalog/llmisvc/PROVENANCE.md`)"),
         ]),
         "",
         "Go sources are read for the values of string lists and constants only; no code is copied.",
@@ -613,6 +636,7 @@ def render_outputs(kserve_dir: Path) -> dict[str, str | bytes]:
     for file_name, text in schema_files.items():
         outputs[f"cmp/schema/{file_name}"] = text
         outputs[f"cmp/schema/{file_name.removesuffix('.json')}.marshal"] = schema_marshal(text)
+    outputs.update(gen_llmisvc.render(kserve_dir, rows, load_documents, strip_key, markdown_table, REGENERATE))
     return dict(sorted(outputs.items()))
 
 

@@ -167,6 +167,17 @@ def unreleased_fields(kind: str) -> tuple[str, ...]:
     return tuple((_index().get("master") or {}).get("unreleasedFields", {}).get(kind, ()))
 
 
+@cache
+def llmisvc_presets(tag: str) -> dict[str, dict[str, Any]]:
+    """The well-known LLMInferenceServiceConfig presets of the shipped release ``tag``: name ->
+    ``{"file": upstream path, "spec": spec}`` (``llmisvc/<tag>.json``, see ``llmisvc/PROVENANCE.md``;
+    shared and cached: do not mutate). Read on first use only: a render without an LLM never loads them."""
+    if tag not in shipped():
+        raise UnknownRelease(unknown_message(tag))
+    with open(os.path.join(os.path.dirname(__file__), "llmisvc", f"{tag}.json"), encoding="utf-8") as handle:
+        return json.loads(handle.read())["presets"]
+
+
 def all_releases() -> list[Release]:
     return [release(tag) for tag in shipped()]
 

@@ -184,7 +184,7 @@ def test_identical_schemas_are_stored_once() -> None:
     files = {r.tag: {k: e["file"] for k, e in r.schemas.items()} for r in catalog.all_releases()}
     assert files["v0.17.1"]["InferenceService"] == files["v0.19.0"]["InferenceService"]
     assert files["v0.20.0"]["InferenceService"] != files["v0.19.0"]["InferenceService"]
-    assert len({f for per in files.values() for f in per.values()}) == 6
+    assert len({f for per in files.values() for f in per.values()}) == 14  # the LLMISVC CRDs change every release
 
 
 def test_fields_only_in_kserve_master_are_named() -> None:

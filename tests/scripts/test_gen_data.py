@@ -133,7 +133,11 @@ def test_schemas_are_the_served_versions_the_validator_expects() -> None:
             "ClusterServingRuntime": "serving.kserve.io/v1alpha1",
             "InferenceGraph": "serving.kserve.io/v1alpha1",
             "ClusterStorageContainer": "serving.kserve.io/v1alpha1",
+            "LLMInferenceService": "serving.kserve.io/v1alpha2",
+            "LLMInferenceServiceConfig": "serving.kserve.io/v1alpha2",
         }
+        assert data["olderServedVersions"] == {"LLMInferenceService": ["serving.kserve.io/v1alpha1"],
+                                               "LLMInferenceServiceConfig": ["serving.kserve.io/v1alpha1"]}
         assert data["schemas"] == catalog.release(tag).schemas
     assert sorted(files) == sorted({e["file"] for d in releases.values() for e in d["schemas"].values()})
 
@@ -160,3 +164,22 @@ def test_go_string_lists_are_read_as_values() -> None:
 def test_property_paths_skip_array_items() -> None:
     schema = {"properties": {"spec": {"properties": {"containers": {"items": {"properties": {"name": {}}}}}}}}
     assert gen_data.property_paths(schema) == {"spec", "spec.containers", "spec.containers.name"}
+
+
+@needs_reference
+def test_llmisvc_presets_are_shipped_per_release_with_their_source_file() -> None:
+    presets = {row["tag"]: gen_data.gen_llmisvc.build_presets(KSERVE_DIR / "releases" / row["tag"],
+                                                              gen_data.load_documents, gen_data.strip_key)
+               for row in gen_data.release_table(KSERVE_DIR)}
+    assert sorted(presets["v0.20.0"]) == [
+        "kserve-config-llm-decode-template", "kserve-config-llm-decode-worker-data-parallel",
+        "kserve-config-llm-prefill-template", "kserve-config-llm-prefill-worker-data-parallel",
+        "kserve-config-llm-router-route", "kserve-config-llm-scheduler",
+        "kserve-config-llm-scheduler-latency-predictor", "kserve-config-llm-template", "kserve-config-llm-tracing",
+        "kserve-config-llm-worker-data-parallel"]
+    assert "kserve-config-llm-tracing" not in presets["v0.19.0"] and len(presets["v0.17.1"]) == 8
+    for per_release in presets.values():
+        assert not any("pipeline-parallel" in name for name in per_release)  # named by the controller, never shipped
+        for name, entry in per_release.items():
+            assert entry["file"] == f"config/llmisvcconfig/{name.removeprefix('kserve-')}.yaml"
+            assert entry == catalog.llmisvc_presets(next(t for t, p in presets.items() if p is per_release))[name]
