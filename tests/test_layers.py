@@ -13,8 +13,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cmp"
 #: part -> parts it must never import (directly).
 FORBIDDEN = {
     "kserve": {"source", "spec", "unit", "derive", "expand", "transforms", "pipeline", "explain", "diff", "argocd",
-               "cli", "validate", "catalog"},
-    "problems": {"source", "spec", "unit", "transforms", "pipeline", "cli"},
+               "cli", "validate", "catalog", "llmisvc"},
+    "llmisvc": {"source", "spec", "unit", "derive", "expand", "transforms", "pipeline", "explain", "diff", "argocd",
+                "cli", "validate"},
+    "problems": {"source", "spec", "unit", "transforms", "pipeline", "cli", "llmisvc"},
+    "catalog": {"llmisvc"},
     "source": {"spec", "unit", "expand", "transforms", "pipeline", "explain", "diff", "argocd", "cli"},
     "spec": {"unit", "expand", "transforms", "pipeline", "explain", "diff", "argocd", "cli"},
     "expand": {"transforms", "pipeline", "diff", "argocd", "cli"},
