@@ -680,6 +680,13 @@ def preload_schemas() -> None:
     try:
         for release in catalog.all_releases():
             for (api_version, kind), file_name in schema_files(release).items():
+                _eager = kind not in LAZY_KINDS
                 compiled_validator(api_version, kind, file_name)
     finally:
         _eager = False
+
+
+LAZY_KINDS = frozenset({"LLMInferenceService", "LLMInferenceServiceConfig"})
+"""Kinds the warm server loads but compiles only as objects reach their properties: each release has its own
+~360 KB schemas of them, and compiling all eight in full cost 1.6 s of start-up and 40 MB for a kind most
+apps do not use (an LLMInferenceService then compiles the parts it reaches in each render, a few ms)."""
