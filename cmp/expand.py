@@ -14,7 +14,7 @@ import copy
 from . import catalog
 from .kserve import select
 from .kserve.placeholders import escape_strings
-from .spec.deployment import ModelDeployment
+from .spec.deployment import ModelDeployment, ScalingSpec
 from .unit import RenderContext, Unit
 
 ISVC_API = "serving.kserve.io/v1beta1"
@@ -62,7 +62,7 @@ def expand(md: ModelDeployment, ctx: RenderContext) -> Unit | None:
         model["resources"] = copy.deepcopy(m.resources)
     if not _pin_runtime(unit, ctx, namespace):
         return None
-    _scaling(unit, mode, record)
+    write_scaling(unit, ctx, "predictor", md.scaling, ("spec", "scaling"))
     return unit
 
 
@@ -198,13 +198,13 @@ def auto_select(isvc: dict, namespace: str | None, ctx: RenderContext) -> tuple[
     return copy.deepcopy(chosen), "inputs" if in_inputs else "catalog"
 
 
-def _scaling(unit: Unit, mode: str, record) -> None:
-    s = unit.deployment.scaling
-    predictor = unit.predictor
+def write_scaling(unit: Unit, ctx: RenderContext, component: str, s: ScalingSpec, input_path: tuple) -> None:
+    """One component's ``scaling`` section as that component's replica and metric fields (the
+    scaling transform folds and checks them later, with every other spelling)."""
+    target = unit.isvc["spec"].setdefault(component, {})
     for attr, key in _SCALING_FIELDS:
         value = getattr(s, attr)
         if value is not None:
-            predictor[key] = value
-            record(f"spec.predictor.{key}", value, ("spec", "scaling", key), "scaling")
-
-
+            target[key] = value
+            ctx.provenance.record(unit.isvc, f"spec.{component}.{key}", value, unit.where(input_path + (key,)),
+                                  "scaling")

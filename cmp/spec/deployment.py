@@ -37,6 +37,7 @@ NOT_YET_SUPPORTED: dict[str, str] = {
     "multiNode": "multi-node deployments",
     "storageInitializer": "per-model storage initializer settings",
     "transformer": "transformers",
+    "pod": "pod fields",
 }
 
 
@@ -109,7 +110,7 @@ def parse(doc: Doc, supported_sections: frozenset[str] = frozenset()) -> tuple[M
     runtime = r.scalar(("spec", "runtime"), spec.get("runtime"), TREE["spec"]["runtime"])
     mode = r.scalar(("spec", "deploymentMode"), spec.get("deploymentMode"), fields.DEPLOYMENT_MODE)
     model = _model(r, spec.get("model"))
-    scaling = _scaling(r, spec.get("scaling"))
+    scaling = read_scaling(r, ("spec", "scaling"), spec.get("scaling"))
     patches = _patches(r, ("spec", "patches"), spec.get("patches"))
     runtime_patches = _patches(r, ("spec", "runtimePatches"), spec.get("runtimePatches"))
     if r.problems and any(p.level == "error" for p in r.problems):
@@ -237,8 +238,8 @@ def _resources(r: Reader, path: tuple, value: Any) -> dict | None:
     return dict(res)
 
 
-def _scaling(r: Reader, value: Any) -> ScalingSpec:
-    path = ("spec", "scaling")
+def read_scaling(r: Reader, path: tuple, value: Any) -> ScalingSpec:
+    """A component's ``scaling`` section (``spec.scaling``, ``spec.transformer.scaling``)."""
     s = r.mapping(path, value, SCALING_FIELDS)
     return ScalingSpec(**{_snake(f.name): r.scalar(path + (f.name,), s.get(f.name), f)
                           for f in fields.SCALING.children})

@@ -214,6 +214,71 @@ STORAGE_DEFAULTS = obj(
             ref=None),
     section=True)
 
+SCALING = obj(
+    "scaling", "Replicas and autoscaling (docs/scaling.md).",
+    integer("minReplicas", "Fewest replicas.", minimum=0),
+    integer("maxReplicas", "Most replicas; 0 means unlimited where the cluster allows it.", minimum=0),
+    integer("initialScale", "Knative: pods started before traffic decides.", minimum=0),
+    string("scaleMetric", "Metric the autoscaler follows.", enum=SCALE_METRICS),
+    integer("scaleTarget", "Target value of the metric.", minimum=1),
+    integer("containerConcurrency", "Knative: hard limit of concurrent requests per pod (0: no limit).", minimum=0))
+
+#: Kubernetes' names (k8s.io/apimachinery/pkg/util/validation): a DNS-1123 subdomain, a qualified
+#: name (``[prefix/]name``, the form of label and annotation keys) and a label value. Length limits
+#: (253 for a subdomain, 63 for a name part and a label value) are the parser's.
+DNS1123_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+NAME_PART = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+QUALIFIED_NAME = rf"^({DNS1123_SUBDOMAIN}/)?{NAME_PART}$"
+#: Annotation keys are checked lower-cased, so their prefix may be written in any case.
+ANNOTATION_KEY = rf"^({DNS1123_SUBDOMAIN.replace('a-z', 'a-zA-Z')}/)?{NAME_PART}$"
+LABEL_VALUE = rf"^({NAME_PART})?$"
+TOLERATION_OPERATORS = ("Equal", "Exists")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+#: Pod labels KServe sets itself (``app`` too, in Standard mode: cmp/spec/pod.py).
+KSERVE_POD_LABELS = ("serving.kserve.io/inferenceservice", "component", "isvc.generation")
+#: Pod annotations KServe drops (its serviceAnnotationDisallowedList, but the replica annotations, which are
+#: folded) or reads from the InferenceService's metadata only.
+REFUSED_POD_ANNOTATIONS = ("internal.serving.kserve.io/storage-initializer-sourceuri",
+                           "kubectl.kubernetes.io/last-applied-configuration", "modelFormat",
+                           "serving.kserve.io/deploymentMode")
+
+_OBJECT_NAME = string("", pattern=f"^{DNS1123_SUBDOMAIN}$", max_length=253)
+_LABEL_MAP = Field("", "map", item=string("", pattern=LABEL_VALUE, max_length=63),
+                   rules=(("propertyNames", {"pattern": QUALIFIED_NAME}),))
+_IS_EMPTY = {"anyOf": [{"not": {"required": ["key"]}}, {"required": ["key"], "properties": {"key": {"const": ""}}}]}
+
+TOLERATION = obj(
+    "", "A Kubernetes Toleration, checked as Kubernetes checks it.",
+    string("key", "Taint key (a qualified name); empty: every key (then operator Exists).",
+           pattern=f"^$|{QUALIFIED_NAME}"),
+    string("operator", "Equal (default) or Exists.", enum=TOLERATION_OPERATORS),
+    string("value", "Taint value for Equal (a label value); none for Exists.", pattern=LABEL_VALUE, max_length=63),
+    string("effect", "NoSchedule, PreferNoSchedule or NoExecute; empty: every effect.", enum=("",) + TAINT_EFFECTS),
+    Field("tolerationSeconds", "integer", "With effect NoExecute: how long the pod stays on a tainted node."),
+    ref="toleration", rules=(("allOf", [
+        {"if": _IS_EMPTY, "then": {"required": ["operator"], "properties": {"operator": {"const": "Exists"}}}},
+        {"if": {"required": ["operator"], "properties": {"operator": {"const": "Exists"}}},
+         "then": {"properties": {"value": {"const": ""}}}},
+        {"if": {"required": ["tolerationSeconds"]},
+         "then": {"required": ["effect"], "properties": {"effect": {"const": "NoExecute"}}}},
+    ]),))
+
+POD = obj(
+    "pod", "The component's pods: PodSpec fields KServe reads inline in the component, and the pods' labels "
+           "and annotations (docs/reference.md#specpod).",
+    _OBJECT_NAME.named("serviceAccountName", "The pods' ServiceAccount (storage credentials come with it)."),
+    _LABEL_MAP.named("nodeSelector", "Label key to value: nodes the pods may run on."),
+    Field("tolerations", "list", "Taints the pods tolerate.", item=TOLERATION),
+    obj("affinity", "Kubernetes Affinity, checked against the target release's InferenceService CRD.", open=True),
+    _OBJECT_NAME.named("priorityClassName", "The pods' PriorityClass."),
+    Field("imagePullSecrets", "list", "Secrets for pulling the pods' images, each once: {name} references.",
+          item=obj("", "", _OBJECT_NAME.named("name", required=True)), unique=True),
+    _LABEL_MAP.named("labels", "Labels of the component's pods (not the ones KServe sets itself).", rules=(
+        ("propertyNames", {"pattern": QUALIFIED_NAME, "not": {"enum": list(KSERVE_POD_LABELS)}}),)),
+    STRING_MAP.named("annotations", "Annotations of the component's pods (Knative reads its own there).", rules=(
+        ("propertyNames", {"pattern": ANNOTATION_KEY, "not": {"enum": list(REFUSED_POD_ANNOTATIONS)}}),)),
+    section=True, ref="pod")
+
 TRANSFORMER = obj(
     "transformer", "A transformer in front of the predictor (docs/transformer.md).",
     string("image", "Transformer image.", required=True),
@@ -228,6 +293,10 @@ TRANSFORMER = obj(
     Field("predictorHealthCheck", "boolean", "true: the bare --enable_predictor_health_check, once; false: never."),
     PROBE.named("readinessProbe", "Readiness probe, emitted as written."),
     PROBE.named("livenessProbe", "Liveness probe, emitted as written."),
+    SCALING.named("scaling", "The transformer's replicas: spec.scaling's fields and rules, but initialScale (one "
+                             "value for the whole InferenceService: set spec.scaling.initialScale).",
+                  rules=(("not", {"required": ["initialScale"]}),)),
+    POD.named("pod", "The transformer's pods (as spec.pod for the predictor).", section=False),
     section=True)
 
 
@@ -252,15 +321,6 @@ MODEL = obj(
     PROBE.named("livenessProbe", "Replaces the runtime's liveness probe as a whole."),
     required=True)
 
-SCALING = obj(
-    "scaling", "Replicas and autoscaling (docs/scaling.md).",
-    integer("minReplicas", "Fewest replicas.", minimum=0),
-    integer("maxReplicas", "Most replicas; 0 means unlimited where the cluster allows it.", minimum=0),
-    integer("initialScale", "Knative: pods started before traffic decides.", minimum=0),
-    string("scaleMetric", "Metric the autoscaler follows.", enum=SCALE_METRICS),
-    integer("scaleTarget", "Target value of the metric.", minimum=1),
-    integer("containerConcurrency", "Knative: hard limit of concurrent requests per pod (0: no limit).", minimum=0))
-
 MODEL_DEPLOYMENT = obj(
     "ModelDeployment", "One model, rendered by kserve-cmp into a KServe InferenceService (docs/reference.md).",
     string("apiVersion", required=True, const=API_VERSION),
@@ -280,11 +340,18 @@ MODEL_DEPLOYMENT = obj(
         SCALING,
         PATCHES,
         PATCHES.named("runtimePatches", "RFC 6902 operations applied to the derived ServingRuntime."),
+        POD,
         MULTI_NODE, STORAGE_INITIALIZER, TRANSFORMER,
         required=True))
 
 
 # ---------------------------------------------------------------- ClusterProfile
+
+#: Knative's feature flags that admit PodSpec fields (cmp/spec/profile.py reads them).
+KNATIVE_POD_FEATURES = ("kubernetes.podspec-affinity", "kubernetes.podspec-nodeselector",
+                        "kubernetes.podspec-tolerations", "kubernetes.podspec-priorityclassname")
+FEATURE_VALUES = ("Enabled", "Allowed", "Disabled")
+_ANY_CASE_FEATURE = "^(" + "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in v) for v in FEATURE_VALUES) + ")$"
 
 CLUSTER_PROFILE = obj(
     "ClusterProfile", "What the target cluster is like; read by kserve-cmp, never applied (docs/reference.md).",
@@ -305,7 +372,10 @@ CLUSTER_PROFILE = obj(
                   item=string("", check="dns1123", max_length=253), unique=True)),
         obj("knative", "The cluster's Knative Serving configuration.",
             STRING_MAP.named("configAutoscaler", "The data of the config-autoscaler ConfigMap, verbatim "
-                                                 "(kebab-case keys, string values).")),
+                                                 "(kebab-case keys, string values)."),
+            STRING_MAP.named("configFeatures", "The data of the config-features ConfigMap, verbatim: which pod "
+                                               "fields Knative admits (Enabled, Allowed or Disabled, any case).",
+                             rules=(("properties", {key: {"pattern": _ANY_CASE_FEATURE} for key in KNATIVE_POD_FEATURES}),))),
         STORAGE_DEFAULTS,
         required=True))
 

@@ -34,6 +34,11 @@ SPEC_FIELDS = TREE["spec"].names(sections=False)   # sections (storageInitialize
 KSERVE_FIELDS = TREE["spec"]["kserve"].names()
 KNATIVE_FIELDS = TREE["spec"]["knative"].names()
 AUTOSCALER_PATH = ("spec", "knative", "configAutoscaler")
+FEATURES_PATH = ("spec", "knative", "configFeatures")
+#: Knative's feature flags that gate PodSpec fields kserve-cmp writes, and their default (``defaultFeaturesConfig``,
+#: ``pkg/apis/config/features.go``, knative/serving knative-v1.21.1: every one "Disabled").
+POD_FEATURES = fields.KNATIVE_POD_FEATURES
+FEATURE_VALUES = fields.FEATURE_VALUES
 
 #: The first KServe release whose webhook knows the mode names Knative and Standard.
 MIN_KSERVE_VERSION = (0, 17)
@@ -51,6 +56,7 @@ class ClusterProfile:
     autoscaler_data: dict[str, str] = field(default_factory=dict)
     autoscaler: AutoscalerConfig = field(default_factory=AutoscalerConfig)
     doc: Doc | None = None
+    features: dict[str, str] = field(default_factory=dict)   # Knative's config-features data, verbatim
 
     def describe(self) -> str:
         """``cluster profile file:line``, or that there is none."""
@@ -65,6 +71,17 @@ class ClusterProfile:
         if key in self.autoscaler_data:
             return f"{key}: {self.autoscaler_data[key]} at {self.doc.where(AUTOSCALER_PATH + (key,))}"
         return f"Knative default {key}: {KNATIVE_DEFAULTS[key]} ({self.describe()} does not set it)"
+
+    def feature_on(self, key: str) -> bool:
+        """Whether a Knative feature flag lets a field through: "Enabled" or "Allowed" (any case), as
+        Knative's ``PodSpecMask`` reads it (``pkg/apis/serving/fieldmask.go``, knative-v1.21.1)."""
+        return self.features.get(key, "Disabled").lower() != "disabled"
+
+    def where_feature(self, key: str) -> str:
+        """Where the value of a ``config-features`` key comes from, for messages."""
+        if self.doc is not None and key in self.features:
+            return f"{key}: {self.features[key]} at {self.doc.where(FEATURES_PATH + (key,))}"
+        return f"Knative default {key}: Disabled ({self.describe()}{' does not set it' if self.doc else ''})"
 
     def where_mode(self) -> str:
         """Where the default deployment mode comes from."""
@@ -103,9 +120,14 @@ def parse(doc: Doc, sections: frozenset[str] = frozenset()) -> tuple[ClusterProf
     config, errors = parse_config(data)
     for key, message in errors:
         r.error(AUTOSCALER_PATH + (key,), message)
+    features = r.string_map(FEATURES_PATH, knative.get("configFeatures"))
+    for key in sorted(set(features) & set(POD_FEATURES)):
+        if features[key].lower() not in (v.lower() for v in FEATURE_VALUES):
+            r.error(FEATURES_PATH + (key,), f"expected one of {', '.join(FEATURE_VALUES)}, got {features[key]!r} "
+                                            "(Knative ignores any other value and keeps the feature disabled)")
     if any(p.level == "error" for p in r.problems):
         return None, r.problems
-    return ClusterProfile(name, mode, version, cluster_runtimes, data, config, doc), r.problems
+    return ClusterProfile(name, mode, version, cluster_runtimes, data, config, doc, features), r.problems
 
 
 def _version(r: Reader, path: tuple, value: Any) -> str | None:

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..derive import ensure_derived_runtime, runtime_container
+from ..expand import write_scaling
 from ..kserve import flags
 from ..kserve.merge import merge_runtime_container
 from ..kserve.placeholders import escape_strings
 from ..source.yamlio import format_path
-from ..spec.deployment import read_env
+from ..spec.deployment import read_env, read_scaling
 from ..spec.fields import PROBE_HANDLERS, TRANSFORMER
 from ..spec.reader import Reader, type_name
 from ..unit import RenderContext, Unit
@@ -154,6 +155,11 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
         value = _probe(r, path + (probe,), block.get(probe))
         if value is not None:
             container[probe] = escape_strings(value)
+    scaling = read_scaling(r, path + ("scaling",), block.get("scaling"))
+    if scaling.initial_scale is not None:
+        r.error(path + ("scaling", "initialScale"), "initialScale is one value for the whole InferenceService "
+                                                    "(autoscaling.knative.dev/initial-scale on its metadata): set "
+                                                    "spec.scaling.initialScale", rule=NAME)
     ctx.problems.extend(r.problems)
     if r.problems:
         return
@@ -163,6 +169,7 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
         container["args"] = args
     unit.isvc["spec"]["transformer"] = {"containers": [container]}
     ctx.provenance.record(unit.isvc, "spec.transformer.containers[0]", container, unit.where(path), NAME)
+    write_scaling(unit, ctx, "transformer", scaling, path + ("scaling",))
     if enabled:
         ctx.provenance.record(unit.isvc, "spec.transformer.containers[0].args", FLAG,
                               unit.where(path + ("predictorHealthCheck",)), "predictor health check (bare flag)")

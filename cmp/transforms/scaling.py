@@ -44,6 +44,11 @@ META_ANNOTATIONS = ("metadata", "annotations")
 QUANTITIES = {"min": ("minReplicas", a.MIN_SCALE_KEYS), "max": ("maxReplicas", a.MAX_SCALE_KEYS),
               "initial": (None, a.INITIAL_SCALE_KEYS)}
 SCALE_KEYS = frozenset(a.MIN_SCALE_KEYS + a.MAX_SCALE_KEYS + a.INITIAL_SCALE_KEYS)
+#: Where a ModelDeployment asked for a component's replica fields and pod annotations.
+SCALING_INPUTS = {("spec", "predictor"): ("spec", "scaling"),
+                  ("spec", "transformer"): ("spec", "transformer", "scaling")}
+POD_ANNOTATION_INPUTS = {("spec", "predictor", "annotations"): ("spec", "pod", "annotations"),
+                         ("spec", "transformer", "annotations"): ("spec", "transformer", "pod", "annotations")}
 #: How the patches transform names what an operation wrote (``patches[3] add``).
 PATCH_RULE = re.compile(r"^patches\[(\d+)\] ")
 
@@ -104,10 +109,14 @@ class _Run:
         patch = self.patch_of(path)
         if patch is not None:
             return ("spec", "patches", patch)
-        if len(path) == 3 and path[:2] == ("spec", "predictor") and path[2] in SCALING_FIELDS:
-            return ("spec", "scaling", path[2])
+        if len(path) == 3 and path[:2] in SCALING_INPUTS and path[2] in SCALING_FIELDS:
+            return SCALING_INPUTS[path[:2]] + (path[2],)
+        if path[:3] in POD_ANNOTATION_INPUTS:
+            return POD_ANNOTATION_INPUTS[path[:3]] + path[3:]
         if path == META_ANNOTATIONS + (MODE_ANNOTATION,):
             return ("spec", "deploymentMode")
+        if path[:2] == ("spec", "transformer"):
+            return ("spec", "transformer")
         return path if path[:2] == META_ANNOTATIONS else ("spec",)
 
     def patch_of(self, path: tuple) -> int | None:
