@@ -65,6 +65,8 @@ OUR_KIND = "ModelDeployment"
 #: Where our format holds containers' env, and the storage initializer's pull secrets (a list of names).
 OUR_ENV = ("spec/model/env", "spec/transformer/env", "spec/multiNode/env")
 OUR_PULL_SECRETS = "spec/storageInitializer/imagePullSecrets"
+#: Where our format holds a component's pod fields (``spec.pod``, ``spec.transformer.pod``).
+OUR_PODS = ("spec/pod", "spec/transformer/pod")
 #: Value shapes inside a JSON-patch operation's ``value`` that say what they name by themselves:
 #: an EnvVar (or list of them), an EnvVarSource, an EnvFromSource, a Volume (or list of them).
 PATCH_VALUE_SHAPES: dict[str, tuple[str, ...]] = {
@@ -115,6 +117,9 @@ def our_specs() -> dict[tuple[str, str], list[str]]:
         out[("Secret", "v1")].append(f"{env}/valueFrom/secretKeyRef/name")
         out[("ConfigMap", "v1")].append(f"{env}/valueFrom/configMapKeyRef/name")
     out[("Secret", "v1")].append(OUR_PULL_SECRETS)
+    for pod in OUR_PODS:
+        out[("Secret", "v1")].append(f"{pod}/imagePullSecrets/name")
+        out[("ServiceAccount", "v1")].append(f"{pod}/serviceAccountName")
     for kind, shapes in PATCH_VALUE_SHAPES.items():
         for base in PATCH_LISTS:
             out[(kind, "v1")].extend(f"{base}/{shape}" for shape in shapes)

@@ -211,3 +211,24 @@ def test_cluster_runtimes(value: str, names, errors: list[str]) -> None:
     assert len(found) == len(errors) and all(f.startswith(e) for f, e in zip(found, errors)), found
     if names is not None:
         assert parsed.cluster_runtimes == names
+
+
+def test_config_features_say_which_pod_fields_knative_admits() -> None:
+    text = ("apiVersion: kserve-cmp.io/v1alpha1\nkind: ClusterProfile\nmetadata: {name: p}\nspec:\n  knative:\n"
+            "    configFeatures:\n      kubernetes.podspec-nodeselector: enabled\n"
+            "      kubernetes.podspec-affinity: Allowed\n      kubernetes.podspec-tolerations: Disabled\n"
+            "      multi-container: enabled\n")
+    parsed, problems = profile.parse(load_stream(text, "p.yaml")[0])
+    assert problems == []
+    assert parsed.feature_on("kubernetes.podspec-nodeselector") and parsed.feature_on("kubernetes.podspec-affinity")
+    assert not parsed.feature_on("kubernetes.podspec-tolerations")
+    assert not parsed.feature_on("kubernetes.podspec-priorityclassname")
+    assert parsed.where_feature("kubernetes.podspec-tolerations") == \
+        "kubernetes.podspec-tolerations: Disabled at p.yaml:9"
+    assert parsed.where_feature("kubernetes.podspec-priorityclassname") == \
+        "Knative default kubernetes.podspec-priorityclassname: Disabled (cluster profile p.yaml:1 does not set it)"
+    assert not profile.DEFAULT.feature_on("kubernetes.podspec-nodeselector")
+    _, problems = profile.parse(load_stream(text.replace("Allowed", "yes please"), "p.yaml")[0])
+    assert [p.format() for p in problems] == [
+        "p.yaml:8: spec.knative.configFeatures.kubernetes.podspec-affinity: expected one of Enabled, Allowed, "
+        "Disabled, got 'yes please' (Knative ignores any other value and keeps the feature disabled)"]

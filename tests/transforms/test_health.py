@@ -228,3 +228,28 @@ def test_other_predictor_containers_still_refuse_the_flag() -> None:
         "raw.yaml:12: spec.predictor.containers[0].args[2]: --enable_predictor_health_check belongs on a "
         "transformer: on a predictor --predictor_host is unset and the check would probe http://None (use "
         "spec.transformer.predictorHealthCheck)"]
+
+
+def test_transformer_scaling_is_written_on_the_transformer_and_checked_like_the_predictors() -> None:
+    result = render_docs(load_stream(HEAD + """\
+  transformer:
+    image: t:1
+    scaling: {minReplicas: 2, maxReplicas: 5, scaleMetric: concurrency, scaleTarget: 8, containerConcurrency: 16}
+""", "model.yaml"), Settings())
+    transformer = by_kind(result.objects, "InferenceService")["spec"]["transformer"]
+    assert {k: transformer[k] for k in ("minReplicas", "maxReplicas", "scaleMetric", "scaleTarget",
+                                        "containerConcurrency")} == {
+        "minReplicas": 2, "maxReplicas": 5, "scaleMetric": "concurrency", "scaleTarget": 8,
+        "containerConcurrency": 16}
+    record = result.provenance.latest("InferenceService/nlp/bert", "spec.transformer.scaleTarget")
+    assert (record.source, record.rule) == ("model.yaml:9", "scaling")
+    facts = result.units[0].facts["scaling"]["components"]["transformer"]
+    assert (facts["min"]["value"], facts["max"]["value"]) == (2, 5)
+    assert errors(HEAD + "  transformer: {image: 't:1', scaling: {minReplicas: 3, maxReplicas: 1}}\n") == [
+        "model.yaml:7: spec.transformer.scaling.minReplicas: minReplicas 3 is above maxReplicas 1 (model.yaml:7); "
+        "only maxReplicas 0 (unlimited) may be below minReplicas"]
+    assert errors(HEAD + "  transformer: {image: 't:1', scaling: {minReplicas: 0, scaleMetric: cpu}}\n") == [
+        "model.yaml:7: spec.transformer.scaling.minReplicas: minReplicas 0 with Knative's HPA class: an HPA keeps "
+        "at least one pod and never scales up from zero; use scaleMetric concurrency or rps (KPA) to scale to zero"]
+    assert "unknown field 'minReplica' (did you mean 'minReplicas'?)" in errors(
+        HEAD + "  transformer: {image: 't:1', scaling: {minReplica: 3}}\n")[0]
