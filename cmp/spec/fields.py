@@ -42,7 +42,8 @@ class Field:
     aliases: tuple[tuple[str, str], ...] = ()   # accepted legacy spelling -> the value it means
     minimum: int | None = None
     check: str | None = None          # a named rule: "dns1035"/"dns1123" (RFC labels, cmp.spec.reader),
-                                      # "kserveVersion" (a shipped release's minor, cmp.catalog)
+                                      # "kserveVersion" (a shipped release's minor, cmp.catalog),
+                                      # "podAffinity" (the CRD's Affinity schema, cmp/schema)
     max_length: int | None = None
     pattern: str | None = None        # ECMA-262 and Python alike; the parser checks the same rule in code
     open: bool = False                # an object whose unknown fields pass to Kubernetes unchecked
@@ -269,7 +270,8 @@ POD = obj(
     _OBJECT_NAME.named("serviceAccountName", "The pods' ServiceAccount (storage credentials come with it)."),
     _LABEL_MAP.named("nodeSelector", "Label key to value: nodes the pods may run on."),
     Field("tolerations", "list", "Taints the pods tolerate.", item=TOLERATION),
-    obj("affinity", "Kubernetes Affinity, checked against the target release's InferenceService CRD.", open=True),
+    obj("affinity", "Kubernetes Affinity, checked against the target release's InferenceService CRD (here: the "
+                    "newest shipped release's).", open=True, check="podAffinity"),
     _OBJECT_NAME.named("priorityClassName", "The pods' PriorityClass."),
     Field("imagePullSecrets", "list", "Secrets for pulling the pods' images, each once: {name} references.",
           item=obj("", "", _OBJECT_NAME.named("name", required=True)), unique=True),

@@ -98,10 +98,33 @@ def _body(f: Field, defs: dict[str, dict]) -> dict[str, Any]:
         out["minimum"] = f.minimum
     if f.max_length is not None:
         out["maxLength"] = f.max_length
-    pattern = f.pattern or _check_pattern(f.check)
+    if f.check == "podAffinity":
+        out.update(_crd_affinity())
+    pattern = f.pattern or (None if f.check == "podAffinity" else _check_pattern(f.check))
     if pattern:
         out["pattern"] = pattern
     out.update(dict(f.rules))
+    return out
+
+
+def _crd_affinity() -> dict[str, Any]:
+    """``affinity`` as the newest shipped InferenceService CRD declares it (cmp/schema), unknown fields
+    refused as the parser refuses them (the API server would prune them: the affinity would not apply)."""
+    from ..validate import load_schema, schema_files
+
+    crd = load_schema(schema_files(catalog.resolve(None))[("serving.kserve.io/v1beta1", "InferenceService")])
+    return _strict(crd["properties"]["spec"]["properties"]["predictor"]["properties"]["affinity"])
+
+
+def _strict(node: Any) -> Any:
+    """A CRD's OpenAPI schema as plain JSON Schema: objects with properties close, x-kubernetes-* go."""
+    if isinstance(node, list):
+        return [_strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _strict(value) for key, value in node.items() if not key.startswith("x-kubernetes-")}
+    if "properties" in node and "additionalProperties" not in node:
+        out["additionalProperties"] = False
     return out
 
 
