@@ -15,7 +15,6 @@ release's InferenceService CRD by the caller (``check_affinity``).
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +98,8 @@ def choice(r: Reader, path: tuple, value: Any, choices: tuple[str, ...], what: s
     text = r.string(path, value)
     if text is None or text in choices:
         return text
+    import difflib  # a suggestion for a typo only
+
     folded = [c for c in choices if c.lower() == text.lower()]
     guess = folded or difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
     hint = f" (did you mean {guess[0]!r}?)" if guess else ""
