@@ -69,10 +69,40 @@ def plugin_command(path: str = PLUGIN_YAML) -> list[str]:
     return list(generate.get("command") or []) + list(generate.get("args") or [])
 
 
-def tool(name: str) -> str:
-    """A console script next to this interpreter (the virtualenv's ``bin``), else on PATH."""
-    here = os.path.join(os.path.dirname(sys.executable), name)
+def tool(name: str, bin_dir: str | None = None) -> str:
+    """A console script in ``bin_dir`` (default: next to this interpreter, the virtualenv's ``bin``),
+    else on PATH."""
+    here = os.path.join(bin_dir or os.path.dirname(sys.executable), name)
     return here if os.access(here, os.X_OK) else (shutil.which(name) or name)
+
+
+def installed_bin(workdir: str) -> tuple[str, str]:
+    """``(bin dir, note)``: where ``kserve-cmp`` runs as a plain ``pip install`` (the image) has it.
+
+    ``pip install -e`` puts an import hook in site-packages (setuptools' editable finder) that
+    every Python process of the venv loads at start: some 10 ms of imports (pathlib,
+    importlib.util...) per process, which the image never pays. With an editable install the
+    command therefore runs from a throwaway venv whose site-packages lists, as plain paths, this
+    venv's site-packages (the dependencies) and the repository (the package): the same code, no hook.
+    """
+    import glob
+    import sysconfig
+    import venv
+
+    if not glob.glob(os.path.join(sysconfig.get_paths()["purelib"], "__editable__*kserve_cmp*")):
+        return os.path.dirname(sys.executable), "kserve-cmp as installed in this venv"
+    root = os.path.join(workdir, "installed")
+    venv.create(root, with_pip=False)
+    site = sysconfig.get_paths(vars={"base": root, "platbase": root})["purelib"]
+    with open(os.path.join(site, "kserve-cmp.pth"), "w", encoding="utf-8") as handle:
+        handle.write(f"{sysconfig.get_paths()['purelib']}\n{REPO}\n")
+    script = os.path.join(root, "bin", "kserve-cmp")
+    with open(os.path.join(REPO, "bin", "kserve-cmp"), encoding="utf-8") as source:
+        text = source.read().split("\n", 1)[1]
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(f"#!{os.path.join(root, 'bin', 'python')}\n{text}")
+    os.chmod(script, 0o755)
+    return os.path.dirname(script), "kserve-cmp from the repository without the editable-install hook"
 
 
 def kustomize() -> list[str]:
@@ -257,6 +287,8 @@ class Results:
     ours_row: Sequence
     kustomize_row: Sequence
     apps: int
+    #: How kserve-cmp was run (``installed_bin``'s note).
+    layout: str = ""
 
 
 def report(r: Results, kustomize_cmd: list[str], note: str = "") -> str:
@@ -264,7 +296,8 @@ def report(r: Results, kustomize_cmd: list[str], note: str = "") -> str:
     cpu = r.ours_row.cpu / r.kustomize_row.cpu if r.kustomize_row.cpu else float("nan")
     lines = [f"machine: {note or machine()}",
              f"plugin.yaml generate: {' '.join(r.command)}; kustomize: "
-             f"{' '.join([os.path.basename(kustomize_cmd[0]), *kustomize_cmd[1:]])} DIR", "",
+             f"{' '.join([os.path.basename(kustomize_cmd[0]), *kustomize_cmd[1:]])} DIR"
+             + (f"; {r.layout}" if r.layout else ""), "",
              f"plain app, 1 model:     generate {r.plain.a * 1000:6.1f} ms, kustomize build (same objects) "
              f"{r.plain.b * 1000:6.1f} ms: {r.plain.ratio:.2f}x ({verdict(r.plain.ratio, TARGETS['plain'])})",
              f"plain app, in-process:  render   {r.render.a * 1000:6.1f} ms, kustomize build (same objects) "
@@ -285,12 +318,13 @@ def run(repeat: int, apps: int, workdir: str) -> Results:
     tmpdir = os.path.join(workdir, "sidecar-tmp")
     os.makedirs(tmpdir)
     command = plugin_command()
-    ours = [tool(command[0]) if "/" not in command[0] else command[0], *command[1:]]
+    bin_dir, layout = installed_bin(workdir)
+    ours = [tool(command[0], bin_dir) if "/" not in command[0] else command[0], *command[1:]]
     build = kustomize()
     plain_env = request_env("plain", tmpdir)
     plain = paired(ours, os.path.join(repo, "plain"), [*build, "."], os.path.join(repo, "expanded"), plain_env,
                    repeat)
-    render = paired([tool("kserve-cmp"), "render", "."], os.path.join(repo, "plain"), [*build, "."],
+    render = paired([tool("kserve-cmp", bin_dir), "render", "."], os.path.join(repo, "plain"), [*build, "."],
                     os.path.join(repo, "expanded"), plain_env, repeat)
     first = os.path.join(repo, "overlay", "apps", layouts.model_name(0))
     overlay = paired(ours, first, [*build, "."], first, request_env(f"overlay/apps/{layouts.model_name(0)}", tmpdir),
@@ -298,7 +332,7 @@ def run(repeat: int, apps: int, workdir: str) -> Results:
     app_list = [f"apps/{layouts.model_name(i)}" for i in range(apps)]
     ours_row = in_a_row(lambda app: ours, repo, app_list, tmpdir)
     kustomize_row = in_a_row(lambda app: [*build, "."], repo, app_list, tmpdir)
-    return Results(command, plain, render, overlay, ours_row, kustomize_row, apps)
+    return Results(command, plain, render, overlay, ours_row, kustomize_row, apps, layout)
 
 
 def main(argv: list[str] | None = None) -> int:
