@@ -9,7 +9,6 @@ do not know, or an array or map value, is an error rather than something silentl
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from typing import Mapping
@@ -73,6 +72,8 @@ def _entry_error(entry: object) -> str | None:
 
 
 def _did_you_mean(name: str) -> str:
+    import difflib  # a suggestion for a typo only
+
     close = difflib.get_close_matches(name, sorted(BY_NAME), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

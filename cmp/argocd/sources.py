@@ -14,7 +14,6 @@ Application that sets what only the admin may set (see ``policy``).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -135,6 +134,8 @@ def app_env_problems(environ: Mapping[str, str]) -> list[Problem]:
             problems.append(f"{key}: the Application's plugin.env entry is named {name!r}; name it "
                             f"{name[len(APP_ENV_PREFIX):]!r} (Argo CD adds the {APP_ENV_PREFIX} prefix itself)")
         elif name.startswith("KSERVE_CMP_") and name not in known:
+            import difflib  # a suggestion for a typo only
+
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"{key}: unknown setting {name!r}{hint}; known: {', '.join(sorted(known))}")

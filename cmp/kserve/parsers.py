@@ -24,7 +24,6 @@ huggingfaceserver) are one flag: :meth:`ServerParser.key` is the dest.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -147,6 +146,8 @@ class ServerParser:
         for variant in (name.replace("_", "-"), name.replace("-", "_"), "--" + name[2:].replace("-", "_")):
             if variant != name and variant in self.options:
                 return (variant,)
+        import difflib  # a suggestion for a typo only
+
         close = difflib.get_close_matches(name, sorted(self.options), n=1, cutoff=0.75)
         return tuple(close)
 

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from ..problems import NOTE, CmpError, Problem, UsageError
 from ..settings import Settings
-from . import confine, generated, workdir
+from . import generated, workdir
 from .kustomization import kustomization_file
 from .yamlio import Doc, load_stream
 
@@ -50,6 +50,8 @@ def _check_confined(path: str, settings: Settings) -> frozenset[str]:
 
     Returns the real paths of the files checked: the only ones the origin tracker may open later.
     """
+    from . import confine  # kustomize apps only: a plain directory is read file by file
+
     app = os.path.realpath(path)
     files: set[str] = set()
     root = confine.find_repo_root(app)
