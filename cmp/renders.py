@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
-from .pipeline import RenderResult, render, render_stream
+from . import pipeline
+from .pipeline import RenderResult
 from .problems import CmpError, Problem, UsageError
 from .scope import group_of, is_cluster_scoped
 from .settings import Settings
@@ -38,7 +39,10 @@ def render_paths(paths: list[str], settings: Settings, stdin: Callable[[], Binar
     usage = False
     for path in paths:
         try:
-            result = render_stream(stdin(), settings) if path == STDIN_PATH else render(path, settings)
+            if path == STDIN_PATH:
+                result = pipeline.render_stream(stdin(), settings)
+            else:
+                result = pipeline.render(path, settings)
         except CmpError as exc:
             usage = usage or isinstance(exc, UsageError)
             warnings.extend(exc.warnings)

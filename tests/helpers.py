@@ -91,6 +91,13 @@ spec:
 """
 
 
+def write_app(root: Path, text: str = SKLEARN_MODEL, name: str = "app.yaml") -> Path:
+    """A plain app: the directory ``root`` holding one file ``name`` with ``text``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(text)
+    return root
+
+
 def generate_in(app_dir: Path, source_path: str, namespace: str = "models",
                 app_name: str = "x") -> subprocess.CompletedProcess:
     """``kserve-cmp generate`` as the sidecar runs it in ``app_dir`` (a fresh process; only the

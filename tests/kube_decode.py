@@ -33,16 +33,29 @@ class DecodeError(AssertionError):
     """Kubernetes' decoder refused the stream (for example a label that decodes as a boolean)."""
 
 
-def kube_decode(text: str) -> list[dict[str, Any]]:
-    """Every object of the YAML stream ``text`` as Kubernetes decodes it, in stream order."""
+def labelled_json(text: str) -> str:
+    """kubectl's own ``-o json`` text of every object of the YAML stream ``text``, one document per
+    object, each with the label ``kserve-cmp.test/decoded: x`` added (:func:`with_label`)."""
     with tempfile.TemporaryDirectory(prefix="kube-decode-") as tmp:
         path = Path(tmp) / "stream.yaml"
         path.write_text(text, encoding="utf-8")
         proc = subprocess.run([kubectl(), "label", "--local", "-f", str(path), f"{_LABEL}=x", "-o", "json"],
-                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+                              capture_output=True, text=True, encoding="utf-8", timeout=60,
+                              stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise DecodeError(proc.stderr.strip())
-    objects = json_objects(proc.stdout)
+    return proc.stdout
+
+
+def with_label(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with the label :func:`labelled_json` adds, for comparing text with kubectl's."""
+    meta = obj["metadata"]
+    return {**obj, "metadata": {**meta, "labels": {**(meta.get("labels") or {}), _LABEL: "x"}}}
+
+
+def kube_decode(text: str) -> list[dict[str, Any]]:
+    """Every object of the YAML stream ``text`` as Kubernetes decodes it, in stream order."""
+    objects = json_objects(labelled_json(text))
     for obj in objects:
         labels = obj.get("metadata", {}).get("labels", {})
         labels.pop(_LABEL, None)

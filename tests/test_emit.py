@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from cmp.emit import as_text
 from cmp.problems import CmpError
 from cmp.source.yamlio import dump_stream
-from kube_decode import json_objects, kubectl
+from kube_decode import json_objects, labelled_json, with_label
 
 #: Text and numbers where Go's encoder and Python's json differ by default.
 TRICKY = [
@@ -25,36 +23,21 @@ TRICKY = [
 ]
 
 
-def _kubectl_json(objects: list[dict], tmp_path: Path) -> str:
-    """kubectl's own ``-o json`` text of each object (``label --local`` prints each as it decodes it)."""
-    path = tmp_path / "in.yaml"
-    path.write_text(dump_stream(objects), encoding="utf-8")
-    done = subprocess.run([kubectl(), "label", "--local", "-f", str(path), "t=x", "-o", "json"],
-                          capture_output=True, text=True, encoding="utf-8", timeout=60, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def _labelled(obj: dict) -> dict:
-    meta = dict(obj["metadata"], labels={**obj["metadata"].get("labels", {}), "t": "x"})
-    return dict(obj, metadata=meta)
-
-
 @pytest.mark.parametrize("index", range(len(TRICKY)))
-def test_one_object_is_printed_as_kubectl_prints_it(index: int, tmp_path: Path) -> None:
+def test_one_object_is_printed_as_kubectl_prints_it(index: int) -> None:
     obj = TRICKY[index]
-    assert as_text([_labelled(obj)], "json") == _kubectl_json([obj], tmp_path)
+    assert as_text([with_label(obj)], "json") == labelled_json(dump_stream([obj]))
 
 
-def test_several_objects_are_a_list_whose_items_kubectl_prints_alike(tmp_path: Path) -> None:
+def test_several_objects_are_a_list_whose_items_kubectl_prints_alike() -> None:
     """The List's items are the objects, each formatted as kubectl formats it (one level deeper)."""
-    labelled = [_labelled(o) for o in TRICKY]
+    labelled = [with_label(o) for o in TRICKY]
     ours = as_text(labelled, "json")
     listed = json.loads(ours)
     assert list(listed) == ["apiVersion", "items", "kind", "metadata"]
     assert (listed["apiVersion"], listed["kind"], listed["metadata"]) == ("v1", "List", {"resourceVersion": ""})
-    assert listed["items"] == json_objects(_kubectl_json(TRICKY, tmp_path))
-    theirs = _kubectl_json(TRICKY, tmp_path)
+    theirs = labelled_json(dump_stream(TRICKY))
+    assert listed["items"] == json_objects(theirs)
     for obj in labelled:
         one = as_text([obj], "json").rstrip("\n")
         assert one in theirs

@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cmp.pipeline import render
 from cmp.problems import CmpError
 from cmp.settings import Settings
-from helpers import REPO, run_cli
+from helpers import REPO, SKLEARN_MODEL, run_cli, write_app
 
 MODEL = """\
 apiVersion: kserve-cmp.io/v1alpha1
@@ -148,3 +149,82 @@ def test_malformed_kserve_inputs_are_schema_errors_before_any_transform(tmp_path
     result = run_cli(["render", str(tmp_path)])
     assert (result.exit_code, result.stdout) == (1, "")
     assert "internal error" not in result.stderr and message in result.stderr, result.stderr
+
+
+# The namespace setting on raw objects
+
+RAW = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kept, namespace: other}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: gpu}
+value: 1000
+---
+apiVersion: serving.kserve.io/v1alpha1
+kind: ClusterStorageContainer
+metadata: {name: store}
+spec:
+  container: {name: storage-initializer, image: kserve/storage-initializer:v0.20.0}
+  supportedUriFormats: [{prefix: "s3://"}]
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: custom}
+"""
+CLUSTER_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Cluster
+  names: {kind: Gadget, plural: gadgets}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+---
+apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: global}
+"""
+
+
+def _namespaces(text: str) -> dict[str, str | None]:
+    return {f"{d['kind']}/{d['metadata']['name']}": d["metadata"].get("namespace") for d in yaml.safe_load_all(text)}
+
+
+def test_namespace_applies_to_raw_namespaced_objects_as_kustomize_does(tmp_path: Path) -> None:
+    """Objects without a namespace get the namespaces kustomize's ``namespace:`` field gives them (real
+    kustomize). Two differences on purpose: a namespace the input names is kept (kustomize overwrites it;
+    the setting is for objects whose input has none), and KServe's ClusterStorageContainer, which
+    kustomize does not know to be cluster-scoped, gets none."""
+    plain = write_app(tmp_path / "plain", RAW + "---\n" + SKLEARN_MODEL)
+    ours = run_cli(["render", str(plain), "--namespace", "ml"])
+    assert ours.exit_code == 0, ours.stderr
+    assert _namespaces(ours.stdout) == {
+        "ConfigMap/cfg": "ml", "ConfigMap/kept": "other", "ClusterRole/reader": None, "PriorityClass/gpu": None,
+        "ClusterStorageContainer/store": None, "Widget/custom": "ml", "InferenceService/iris": "ml"}
+    kustomized = write_app(tmp_path / "kustomized", RAW)
+    (kustomized / "kustomization.yaml").write_text("namespace: ml\nresources: [app.yaml]\n")
+    theirs = _namespaces(run_cli(["render", str(kustomized)]).stdout)
+    assert (theirs.pop("ConfigMap/kept"), theirs.pop("ClusterStorageContainer/store")) == ("ml", "ml")
+    assert theirs == {k: v for k, v in _namespaces(ours.stdout).items()
+                      if k not in ("InferenceService/iris", "ConfigMap/kept", "ClusterStorageContainer/store")}
+    assert _namespaces(run_cli(["render", str(plain)]).stdout)["ConfigMap/cfg"] is None
+
+
+def test_namespace_leaves_kinds_an_input_crd_declares_cluster_scoped(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "a", CLUSTER_CRD + "---\n" + RAW.split("---\n")[0])
+    done = run_cli(["render", str(app), "--namespace", "ml"])
+    assert done.exit_code == 0, done.stderr
+    assert _namespaces(done.stdout) == {"CustomResourceDefinition/gadgets.example.com": None,
+                                        "Gadget/global": None, "ConfigMap/cfg": "ml"}
