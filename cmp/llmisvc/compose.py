@@ -122,10 +122,11 @@ def compose(service: dict, release: str, *, global_config: dict | None = None) -
     if not ((service.get("spec") or {}).get("model") or {}).get("name"):
         _set_origin(origin, webhook_name, WEBHOOK)
     _before_template(svc, merged, origin)
-    data = gotemplate.root(svc, _global_config(svc, merged, global_config))
-    _template_metadata(svc, data, problems)
-    merged = _template(merged, origin, (), data, problems)
-    _after_template(svc, merged, origin)
+    key = catalog.version_key(tag_)
+    data = gotemplate.root(svc, _global_config(svc, merged, global_config), key)
+    _template_metadata(svc, problems)
+    merged = _template(merged, origin, (), data, gotemplate.functions_for(key), problems)
+    _after_template(svc, merged, origin, key)
     result.spec = merged
     result.origins = leaves(origin)
     return result
@@ -178,22 +179,23 @@ def _origin_at(origin: Any, path: tuple) -> str:
     return node if isinstance(node, str) else SERVICE
 
 
-def _template(node: Any, origin: Any, path: tuple, data: gotemplate.Value, problems: list[Problem]) -> Any:
+def _template(node: Any, origin: Any, path: tuple, data: gotemplate.Value, functions: frozenset[str],
+              problems: list[Problem]) -> Any:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
             if "{{" in str(key):
                 problems.append(_problem(("spec",) + path + (key,), "a map key holds '{{': the controller runs the "
                                          "whole spec through Go's text/template", "llmisvc-template-user-text"))
-            out[key] = _template(value, origin, path + (key,), data, problems)
+            out[key] = _template(value, origin, path + (key,), data, functions, problems)
         return out
     if isinstance(node, list):
-        return [_template(value, origin, path + (i,), data, problems) for i, value in enumerate(node)]
+        return [_template(value, origin, path + (i,), data, functions, problems) for i, value in enumerate(node)]
     if not isinstance(node, str) or "{{" not in node:
         return node
     source = _origin_at(origin, path)
     try:
-        rendered = gotemplate.render_string(node, data)
+        rendered = gotemplate.render_string(node, data, functions)
     except gotemplate.TemplateError as exc:
         problems.append(_template_problem(("spec",) + path, source, node, exc))
         return node
@@ -213,7 +215,7 @@ def _template_problem(path: tuple, source: str, text: str, exc: gotemplate.Templ
                           f"({exc}); escape it as {{{{ `{{{{` }}}}", "llmisvc-template-user-text")
 
 
-def _template_metadata(svc: dict, data: gotemplate.Value, problems: list[Problem]) -> None:
+def _template_metadata(svc: dict, problems: list[Problem]) -> None:
     """The metadata is templated too (the merged config carries the service's ObjectMeta)."""
     meta = svc.get("metadata") or {}
     for section in ("labels", "annotations"):
@@ -238,8 +240,9 @@ def _parent_refs(refs: list) -> list:
     return out
 
 
-def _after_template(svc: dict, merged: dict, origin: Any) -> None:
-    """The controller's fix-ups after the template pass (config_merge.go)."""
+def _after_template(svc: dict, merged: dict, origin: Any, release: tuple[int, int, int]) -> None:
+    """The controller's fix-ups after the template pass (config_merge.go; the endpoint picker's port from
+    v0.20.0)."""
     router = merged.get("router") if isinstance(merged.get("router"), dict) else None
     if router is None:
         return
@@ -271,7 +274,7 @@ def _after_template(svc: dict, merged: dict, origin: Any) -> None:
                                     CONTROLLER)
     picker = (((scheduler or {}).get("pool") or {}).get("spec") or {}).get("endpointPickerRef") \
         if isinstance(scheduler, dict) else None
-    if isinstance(picker, dict) and picker.get("kind", "Service") in ("Service", "") \
+    if release >= (0, 20, 0) and isinstance(picker, dict) and picker.get("kind", "Service") in ("Service", "") \
             and not (isinstance(picker.get("port"), dict) and picker["port"].get("number")):
         picker["port"] = {"number": 9002}
         _set_origin(origin, ("router", "scheduler", "pool", "spec", "endpointPickerRef", "port"), {"number": CONTROLLER})

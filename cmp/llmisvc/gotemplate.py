@@ -43,8 +43,20 @@ GO_BUILTINS = frozenset({"and", "call", "html", "index", "slice", "js", "len", "
                          "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"})
 GO_KEYWORDS = frozenset({"range", "with", "define", "template", "block", "break", "continue"})
 FUNCTIONS = frozenset({"ChildName", "kvTransferConfig", "shutdownTimeout"})
-"""The controller's own template functions (``ReplaceVariables``; ``kvTransferConfig`` and
-``shutdownTimeout`` from v0.19.0/v0.20.0, harmless to offer earlier: no earlier preset calls them)."""
+"""The controller's own template functions (``ReplaceVariables``), all releases together."""
+
+SINCE: dict[str, tuple[int, int, int]] = {
+    "ChildName": (0, 17, 0), "shutdownTimeout": (0, 19, 0), "kvTransferConfig": (0, 20, 0),
+    "SystemNamespace": (0, 17, 0), "IngressGatewayName": (0, 17, 0), "IngressGatewayNamespace": (0, 17, 0),
+    "EnableTLS": (0, 18, 0), "ModelBasedRoutingHeaderName": (0, 19, 0), "InferencePoolNamespacedName": (0, 20, 0),
+}
+"""The first release whose controller offers a function or a ``.GlobalConfig`` field (``ReplaceVariables`` and
+``templateGlobalConfig`` in config_merge.go of each release): before it, a template using it fails."""
+
+
+def functions_for(release: tuple[int, int, int]) -> frozenset[str]:
+    """The controller's template functions in the release ``(0, 20, 0)``."""
+    return frozenset(name for name in FUNCTIONS if SINCE[name] <= release)
 
 # ----------------------------------------------------------------------------- Go values
 
@@ -54,7 +66,7 @@ FUNCTIONS = frozenset({"ChildName", "kvTransferConfig", "shutdownTimeout"})
 #: (a PodSpec's, say) is looked up by its lowerCamel JSON name and treated as a pointer.
 TYPES: dict[str, dict[str, tuple[str, str]]] = {
     "Root": {"ObjectMeta": ("metadata", "ObjectMeta"), "Spec": ("spec", "Spec"),
-             "GlobalConfig": ("", "GlobalConfig")},
+             "GlobalConfig": ("GlobalConfig", "GlobalConfig")},
     "ObjectMeta": {"Name": ("name", "string"), "Namespace": ("namespace", "string"),
                    "Labels": ("labels", "map"), "Annotations": ("annotations", "map"),
                    "GenerateName": ("generateName", "string"), "UID": ("uid", "string")},
@@ -123,6 +135,8 @@ def field(value: Value, name: str) -> Value:
     if value.pointer and value.data is None:
         raise TemplateError(f"nil pointer evaluating *{value.type}.{name}")
     found = _field_type(value.type, name)
+    if value.type == "GlobalConfig" and isinstance(value.data, dict) and name not in value.data:
+        found = None   # a field this release's templateGlobalConfig does not have
     if found is None:
         raise TemplateError(f"can't evaluate field {name} in type {value.type}")
     key, kind = found
@@ -243,7 +257,7 @@ def _tokens(source: str) -> list[tuple[str, str]]:
     return out
 
 
-def _parse_command(tokens: list[tuple[str, str]]) -> list:
+def _parse_command(tokens: list[tuple[str, str]], functions: frozenset[str]) -> list:
     if not tokens:
         raise TemplateError("missing value for command")
     for kind, text in tokens:
@@ -254,15 +268,16 @@ def _parse_command(tokens: list[tuple[str, str]]) -> list:
                               "evaluated template subset")
         if kind == "other":
             raise TemplateError(f"unexpected {text!r} in command")
-        if kind == "word" and text not in ("nil", "true", "false", "and", "or", "not") and text not in FUNCTIONS:
+        if kind == "word" and text not in ("nil", "true", "false", "and", "or", "not") and text not in functions:
             if text in GO_BUILTINS:
                 raise Unsupported(f"template function {text} is outside the evaluated template subset")
             raise TemplateError(f'function "{text}" not defined')
     return tokens
 
 
-def parse(source: str) -> list[Node]:
-    """Parse ``source`` into nodes; TemplateError as Go's parser would fail, Unsupported outside the subset."""
+def parse(source: str, functions: frozenset[str] = FUNCTIONS) -> list[Node]:
+    """Parse ``source`` into nodes; TemplateError as Go's parser would fail (a function the release's controller
+    does not define included), Unsupported outside the subset."""
     pieces: list[tuple[str, str]] = []
     pos = 0
     for match in _ACTION.finditer(source):
@@ -284,11 +299,12 @@ def parse(source: str) -> list[Node]:
     if "{{" in rest:
         raise TemplateError("unclosed action")
     pieces.append(("text", rest))
-    nodes, index = _parse_list(pieces, 0, top=True)
+    nodes, index = _parse_list(pieces, 0, True, functions)
     return nodes
 
 
-def _parse_list(pieces: list[tuple[str, str]], index: int, top: bool) -> tuple[list[Node], int]:
+def _parse_list(pieces: list[tuple[str, str]], index: int, top: bool,
+                functions: frozenset[str]) -> tuple[list[Node], int]:
     nodes: list[Node] = []
     while index < len(pieces):
         kind, text = pieces[index]
@@ -312,22 +328,23 @@ def _parse_list(pieces: list[tuple[str, str]], index: int, top: bool) -> tuple[l
         if head in GO_KEYWORDS:
             raise Unsupported(f"{{{{{head}}}}} is outside the evaluated template subset")
         if head == "if":
-            node, index = _parse_if(pieces, index, tokens[1:])
+            node, index = _parse_if(pieces, index, tokens[1:], functions)
             nodes.append(node)
             continue
-        nodes.append(Node("action", command=_parse_command(tokens)))
+        nodes.append(Node("action", command=_parse_command(tokens, functions)))
         index += 1
     if not top:
         raise TemplateError("unexpected EOF")
     return nodes, index
 
 
-def _parse_if(pieces: list[tuple[str, str]], index: int, condition: list) -> tuple[Node, int]:
+def _parse_if(pieces: list[tuple[str, str]], index: int, condition: list,
+              functions: frozenset[str]) -> tuple[Node, int]:
     node = Node("if", branches=[], otherwise=None)
-    current = _parse_command(condition)
+    current = _parse_command(condition, functions)
     index += 1
     while True:
-        body, index = _parse_list(pieces, index, top=False)
+        body, index = _parse_list(pieces, index, False, functions)
         node.branches.append((current, body))
         tokens = _tokens(pieces[index][1].strip())
         if tokens[0][1] == "end":
@@ -336,12 +353,12 @@ def _parse_if(pieces: list[tuple[str, str]], index: int, condition: list) -> tup
             return node, index + 1
         # else / else if
         if len(tokens) > 1 and tokens[1][1] == "if":
-            current = _parse_command(tokens[2:])
+            current = _parse_command(tokens[2:], functions)
             index += 1
             continue
         if len(tokens) > 1:
             raise TemplateError("unexpected tokens after else")
-        node.otherwise, index = _parse_list(pieces, index + 1, top=False)
+        node.otherwise, index = _parse_list(pieces, index + 1, False, functions)
         tokens = _tokens(pieces[index][1].strip())
         if tokens[0][1] != "end":
             raise TemplateError("expected end; found else")
@@ -417,10 +434,12 @@ def execute(nodes: list[Node], data: Value) -> str:
     return "".join(out)
 
 
-def root(service: dict, global_config: dict) -> Value:
-    """The template's data: the (unmerged, webhook-defaulted) service and the GlobalConfig values."""
+def root(service: dict, global_config: dict, release: tuple[int, int, int] = (0, 20, 0)) -> Value:
+    """The template's data: the (unmerged, webhook-defaulted) service and the GlobalConfig values the
+    controller of ``release`` exposes."""
+    fields = {k: v for k, v in global_config.items() if k in SINCE and SINCE[k] <= release}
     return Value("Root", {"metadata": service.get("metadata") or {}, "spec": service.get("spec") or {},
-                          **{k: v for k, v in global_config.items()}})
+                          "GlobalConfig": fields})
 
 
 def actions(text: str) -> list[str]:
@@ -428,13 +447,13 @@ def actions(text: str) -> list[str]:
     return [m.group(0) for m in _ACTION.finditer(text)]
 
 
-def render_string(value: str, data: Value) -> str:
+def render_string(value: str, data: Value, functions: frozenset[str] = FUNCTIONS) -> str:
     """Execute one JSON string of the merged config as the controller does: on its JSON-escaped form,
     JSON-decoding the result; TemplateError when the controller's pass would fail."""
     escaped = go_escape(json.dumps(value, ensure_ascii=False))[1:-1]
     if "{{" not in escaped:
         return value
-    output = execute(parse(escaped), data)
+    output = execute(parse(escaped, functions), data)
     try:
         decoded = json.loads('"' + output + '"')
     except json.JSONDecodeError as exc:

@@ -37,12 +37,13 @@ RICH = {"metadata": {"name": "m", "namespace": "ns"},
 
 @pytest.mark.parametrize("tag", catalog.shipped())
 def test_every_action_of_every_shipped_preset_is_in_the_subset(tag: str) -> None:
-    data = gotemplate.root(RICH, {**GLOBAL_CONFIG_DEFAULTS, "InferencePoolNamespacedName": "ns/p", "EnableTLS": True})
+    key = catalog.version_key(tag)
+    data = gotemplate.root(RICH, {**GLOBAL_CONFIG_DEFAULTS, "InferencePoolNamespacedName": "ns/p", "EnableTLS": True}, key)
     seen = 0
     for name, preset in catalog.llmisvc_presets(tag).items():
         for text in strings(preset["spec"]):
             seen += len(gotemplate.actions(text))
-            gotemplate.render_string(text, data)   # raises on anything outside the subset
+            gotemplate.render_string(text, data, gotemplate.functions_for(key))   # raises outside the subset
     assert seen > 0
 
 
@@ -112,3 +113,14 @@ def test_a_user_chat_template_is_a_problem_with_its_path() -> None:
     assert 'function "messages" not defined' in problems["spec.template.containers[0].args[1]"].message
     assert "it becomes 'm'" in problems["spec.template.containers[0].env[0].value"].message
     assert {p.rule for p in problems.values()} == {"llmisvc-template-user-text"}
+
+
+def test_functions_and_global_config_fields_follow_the_release() -> None:
+    # templateGlobalConfig and the Funcs of ReplaceVariables grew release by release (config_merge.go)
+    old = gotemplate.root(RICH, GLOBAL_CONFIG_DEFAULTS, (0, 17, 1))
+    with pytest.raises(gotemplate.TemplateError, match="can't evaluate field EnableTLS"):
+        gotemplate.render_string("{{ .GlobalConfig.EnableTLS }}", old, gotemplate.functions_for((0, 17, 1)))
+    with pytest.raises(gotemplate.TemplateError, match='function "shutdownTimeout" not defined'):
+        gotemplate.render_string("{{ shutdownTimeout nil 15 }}", old, gotemplate.functions_for((0, 18, 1)))
+    assert gotemplate.functions_for((0, 19, 0)) == {"ChildName", "shutdownTimeout"}
+    assert render("{{ .GlobalConfig.IngressGatewayNamespace }}") == "kserve"
