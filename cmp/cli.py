@@ -213,7 +213,7 @@ def explain(path: str, model: str | None, fmt: str | None, output: str | None, *
         chosen = fmt or output or "text"
         result = do_render(path, build_settings(options))
         emit_problems(result.warnings)
-        views = do_explain(result.units, result.objects)
+        views = do_explain(result.units, result.objects, result.provenance)
         if model is not None:
             names = sorted(v.name for v in views)
             views = [v for v in views if v.name == model]

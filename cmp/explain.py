@@ -28,6 +28,8 @@ from .kserve.defaults import MULTINODE_SOURCE, multinode_env, runtime_defaults, 
 from .kserve.defaults import SOURCE as DEFAULTS_SOURCE
 from .kserve.merge import AssemblyError, assemble_predictor_container, kserve_container
 from .kserve.placeholders import PlaceholderError
+from .podview import pod_fields, pod_text, transformer_text, transformer_view
+from .provenance import Provenance
 from .safetext import visible
 from .unit import Unit
 
@@ -91,19 +93,24 @@ class ModelView:
     storage_initializer: dict | None = None   # the init container KServe will inject, when it is pinned
     flags: str | None = None             # how the server's own parser was used to check the flags
     kserve_defaults: list[str] = field(default_factory=list)   # what KServe's controller adds, with its source
+    pod: dict = field(default_factory=dict)   # the predictor's pod fields, each {"value", "source"}
+    transformer: dict | None = None      # the transformer container KServe runs, with sources (cmp.podview)
 
 
-def explain(units: list[Unit], objects: list[dict]) -> list[ModelView]:
-    """A view per unit, sorted by namespace and name."""
-    views = [explain_unit(u, objects) for u in units]
+def explain(units: list[Unit], objects: list[dict], provenance: Provenance | None = None) -> list[ModelView]:
+    """A view per unit, sorted by namespace and name (``provenance``: where pod and transformer fields came from)."""
+    views = [explain_unit(u, objects, provenance) for u in units]
     return sorted(views, key=lambda v: (v.namespace or "", v.name))
 
 
-def explain_unit(unit: Unit, objects: list[dict]) -> ModelView:
+def explain_unit(unit: Unit, objects: list[dict], provenance: Provenance | None = None) -> ModelView:
     """The assembled predictor container of one unit, with the origin of every argument."""
     if unit.isvc.get("kind") == "InferenceGraph":
         return _graph_view(unit)
     view = _container_view(unit, objects)
+    runtime = find_runtime(admitted(unit.isvc), objects, unit.release)[0]
+    view.pod = pod_fields(unit, provenance, "predictor", runtime)
+    view.transformer = transformer_view(unit, provenance)
     view.scaling = unit.facts.get(FACT_SCALING)
     view.multinode = unit.facts.get(FACT_MULTINODE)
     view.storage_initializer = storage_initializer(unit.isvc, objects)
@@ -272,6 +279,8 @@ def _text_block(view: ModelView) -> str:
     if view.replaced:
         lines.append("  replaced runtime args:")
         lines.extend(f"    {r.arg}  ({r.source}; replaced by {r.by})" for r in view.replaced)
+    lines.extend(pod_text(view.pod, _compact))
+    lines.extend(transformer_text(view.transformer, _compact, _env_text))
     lines.extend(_text_storage(view.storage_initializer))
     lines.extend(_text_multinode(view.multinode))
     lines.extend(_text_scaling(view.scaling))

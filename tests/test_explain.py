@@ -167,3 +167,63 @@ def test_every_example_in_overlays_passes_only_flags_its_server_declares():
                     assert how in ("exact", "normalized"), (app, model["name"], token, how)
             checked += 1
     assert checked >= 5
+
+
+TRANSFORMED = """apiVersion: kserve-cmp.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: bert, namespace: nlp}
+spec:
+  runtime: kserve-sklearnserver
+  deploymentMode: Standard
+  model: {storageUri: 's3://m/b'}
+  pod: {serviceAccountName: s3-reader, imagePullSecrets: [{name: a}]}
+  transformer:
+    image: t:1
+    args: [--predictor_protocol=v2, --enable_predictor_health_check=true]
+    env: {A: b}
+    predictorHealthCheck: true
+    pod: {nodeSelector: {pool: cpu}}
+  patches:
+    - {op: replace, path: /spec/predictor/serviceAccountName, value: other}
+"""
+
+
+def test_transformer_container_and_pod_fields_have_sources():
+    result = render_docs(load_stream(TRANSFORMED, "app.yaml"), Settings())
+    (view,) = explain(result.units, result.objects, result.provenance)
+    assert view.pod == {"serviceAccountName": {"value": "other", "source": "app.yaml:16"},
+                        "imagePullSecrets": {"value": [{"name": "a"}], "source": "app.yaml:8"}}
+    t = view.transformer
+    assert [(a["arg"], a["source"]) for a in t["args"][:2]] == [
+        ("--predictor_protocol=v2", "app.yaml:11"), ("--enable_predictor_health_check", "app.yaml:13")]
+    assert [a["arg"] for a in t["args"][2:]] == ["--model_name", "bert", "--predictor_host", "bert-predictor.nlp",
+                                                 "--http_port", "8080"]
+    assert t["sources"] == {"image": "app.yaml:10"}
+    assert t["container"]["env"] == [{"name": "A", "value": "b"}, {"name": "INFERENCE_SERVICE_NAME", "value": "bert"}]
+    assert t["pod"] == {"nodeSelector": {"value": {"pool": "cpu"}, "source": "app.yaml:14"}}
+    text = to_text([view])
+    assert "  pod:\n    serviceAccountName: other  <- app.yaml:16\n" in text
+    assert "    pod:\n      nodeSelector: {\"pool\": \"cpu\"}  <- app.yaml:14\n" in text
+    assert json.loads(to_json([view]))["models"][0]["transformer"]["sources"] == {"image": "app.yaml:10"}
+
+
+def test_raw_transformer_arguments_come_from_their_lines():
+    raw = """apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: bert, namespace: nlp}
+spec:
+  predictor:
+    model: {modelFormat: {name: sklearn}, storageUri: 's3://m/b'}
+  transformer:
+    containers:
+      - name: kserve-container
+        image: t:1
+        args:
+          - --model_name=bert
+          - --x
+"""
+    result = render_docs(load_stream(raw, "app.yaml"), Settings())
+    (view,) = explain(result.units, result.objects, result.provenance)
+    assert [(a["arg"], a["source"]) for a in view.transformer["args"][:2]] == [("--model_name=bert", "app.yaml:12"),
+                                                                              ("--x", "app.yaml:13")]
+    assert view.transformer["args"][2]["arg"] == "--predictor_host"

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import write_scaling
+from ..podview import FACT_TRANSFORMER_ARGS as FACT_ARGS
 from ..kserve import flags
 from ..kserve.merge import merge_runtime_container
 from ..kserve.placeholders import escape_strings
@@ -135,7 +136,7 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
         r.error(path, ("predictorHealthCheck needs a transformer: set spec.transformer.image (the check runs "
                        "in a transformer; a predictor has no predictor to probe)") if check else
                 "missing required field 'image'", rule=NAME)
-    tokens = _arg_tokens(r, path + ("args",), block.get("args"))
+    tokens, sources = _arg_tokens(r, unit, path + ("args",), block.get("args"))
     container: dict = {"name": CONTAINER_NAME, "image": image}
     env = read_env(r, path + ("env",), block.get("env"))
     if env:
@@ -169,30 +170,58 @@ def _transformer(unit: Unit, ctx: RenderContext) -> None:
         container["args"] = args
     unit.isvc["spec"]["transformer"] = {"containers": [container]}
     ctx.provenance.record(unit.isvc, "spec.transformer.containers[0]", container, unit.where(path), NAME)
+    for name in ("image", "args", "env", "resources") + PROBES:
+        if name in container:
+            ctx.provenance.record(unit.isvc, f"spec.transformer.containers[0].{name}", container[name],
+                                  unit.where(path + (name,)), NAME)
+    unit.facts[FACT_ARGS] = _arg_sources(args, list(zip(tokens, sources)),
+                                         unit.where(path + ("predictorHealthCheck",)) if check else None,
+                                         unit.where(path + ("args",)))
     write_scaling(unit, ctx, "transformer", scaling, path + ("scaling",))
     if enabled:
         ctx.provenance.record(unit.isvc, "spec.transformer.containers[0].args", FLAG,
                               unit.where(path + ("predictorHealthCheck",)), "predictor health check (bare flag)")
 
 
-def _arg_tokens(r: Reader, path: tuple, value: Any) -> list[str]:
-    """Transformer arguments: a list of strings, or a mapping of flag to value (as for the model)."""
+def _arg_tokens(r: Reader, unit: Unit, path: tuple, value: Any) -> tuple[list[str], list[str]]:
+    """Transformer arguments (a list of strings, or a mapping of flag to value, as for the model) and
+    the ``file:line`` each token was written at."""
     if value is None:
-        return []
+        return [], []
+    tokens, sources = [], []
     if isinstance(value, dict):
-        tokens = []
         for key, item in value.items():
             try:
-                tokens.extend(flags.overlay_map_tokens(str(key), item))
+                found = flags.overlay_map_tokens(str(key), item)
             except flags.FlagError as exc:
                 r.error(path + (key,), str(exc))
-        return tokens
+                continue
+            tokens += found
+            sources += [unit.where(path + (key,))] * len(found)
+        return tokens, sources
     if isinstance(value, list):
         for i, item in enumerate(value):
-            r.string(path + (i,), item)
-        return [item for item in value if isinstance(item, str)]
+            if r.string(path + (i,), item) is not None:
+                tokens.append(item)
+                sources.append(unit.where(path + (i,)))
+        return tokens, sources
     r.error(path, f"expected a list of arguments or a mapping of flag to value, got {type_name(value)}")
-    return []
+    return [], []
+
+
+def _arg_sources(args: list[str], given: list[tuple[str, str]], check: str | None, written: str
+                 ) -> list[tuple[str, str]]:
+    """(token, where it was written) for the emitted arguments: the bare health-check flag from
+    ``predictorHealthCheck`` when that asked for it, every other token from its input line."""
+    pool = list(given)
+    out = []
+    for token in args:
+        if token == FLAG and check:
+            out.append((token, check))
+            continue
+        at = next((i for i, (t, _) in enumerate(pool) if t == token), None)
+        out.append((token, pool.pop(at)[1] if at is not None else written))
+    return out
 
 
 def _probe(r: Reader, path: tuple, value: Any) -> dict | None:
