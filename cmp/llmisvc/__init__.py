@@ -14,9 +14,11 @@ API (names are stable)::
         the presets the controller of ``release`` merges, in order, each with ``name``, ``reason``,
         ``release``, ``file`` (upstream path) and ``shipped`` (False: the controller would stop with
         ConfigNotFound, e.g. a worker-pipeline-parallel preset, which no release ships);
-    compose(service, release, *, global_config=None) -> Composition
+    compose(service, release, *, global_config=None, configs=None) -> Composition
         ``.presets``; ``.spec`` the composed, templated spec; ``.origins`` leaf path tuple (relative to
-        ``spec``) -> ``"preset:<name>@<release>"`` | ``"service"`` | ``"webhook"`` | ``"controller"``;
+        ``spec``) -> ``"preset:<name>@<release>"`` | ``"config:<name>"`` | ``"service"`` | ``"webhook"`` |
+        ``"controller"``; ``configs`` (name -> spec) are the app's LLMInferenceServiceConfigs in the
+        service's namespace: they supply ``baseRefs`` and replace a preset of the same name;
         ``.problems`` what the controller would fail on (missing preset, merge or template failure, ``{{``
         in a user string), as :class:`cmp.problems.Problem` values with a dotted ``path``; never raises for
         the service's content. ``global_config`` overrides :data:`GLOBAL_CONFIG_DEFAULTS` (``EnableTLS``,

@@ -12,6 +12,7 @@ the merged spec against the *unmerged* service (:mod:`.gotemplate`); then the HT
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from .names import child_name
 from .presets import Preset, select_presets
 
 SERVICE = "service"
+TEMPLATED = ("preset:", "config:")
+"""Sources whose strings are meant as templates: the presets and the app's own LLMInferenceServiceConfigs."""
 WEBHOOK = "webhook"
 CONTROLLER = "controller"
 
@@ -88,39 +91,50 @@ def defaulted(service: dict) -> dict:
     return out
 
 
-def compose(service: dict, release: str, *, global_config: dict | None = None) -> Composition:
-    """Compose ``service`` (an LLMInferenceService document) as the controller of KServe ``release`` does."""
+def compose(service: dict, release: str, *, global_config: dict | None = None,
+            configs: dict[str, dict] | None = None) -> Composition:
+    """Compose ``service`` (an LLMInferenceService document) as the controller of KServe ``release`` does.
+
+    ``configs``: the specs of the LLMInferenceServiceConfigs the app puts in the service's namespace, by name.
+    The controller looks a config up there before ``kserve``, so one named like a preset replaces it (a
+    ``worker-pipeline-parallel`` one supplies the preset no release ships), and ``spec.baseRefs`` are read
+    from them; a baseRef that is not among them is a problem (it would have to exist in the cluster)."""
     tag_ = catalog.resolve(release).tag
+    configs = configs or {}
     svc = defaulted(service)
     spec = svc["spec"] if isinstance(svc.get("spec"), dict) else {}
     result = Composition(release=tag_, service=svc)
-    result.presets = select_presets(spec, tag_)
     problems = result.problems
-    if spec.get("baseRefs"):
-        problems.append(_problem(("spec", "baseRefs"), "baseRefs name LLMInferenceServiceConfigs that live in the "
-                                 "cluster: the composition leaves them out (write their settings into the service)",
-                                 "llmisvc-baserefs"))
+    base_refs = _base_refs(spec, configs, problems)
+    resolved = spec
+    try:
+        for name in base_refs:   # the pre-pass: baseRefs merged over the service decide the presets
+            resolved, _ = merge_layer(resolved, {}, configs[name], f"config:{name}", tag_)
+    except MergeError as exc:
+        problems.append(_problem(("spec", "baseRefs") + exc.path, str(exc), "llmisvc-merge"))
+    if _get(resolved, ("model", "name")) != _get(spec, ("model", "name")):
+        spec["model"]["name"] = resolved["model"]["name"]   # config_merge.go writes a baseRef's model.name back
+    result.presets = [_shadowed(p, configs) for p in select_presets(resolved, tag_)]
     for preset in result.presets:
-        if not preset.shipped:
+        if not preset.shipped and not preset.config:
             problems.append(_problem(("spec",), f"the controller looks up LLMInferenceServiceConfig {preset.name} "
                                      f"({preset.reason}) but KServe {tag_} ships no such preset: reconcile stops "
                                      "with ConfigNotFound", "llmisvc-preset-missing"))
-    if isinstance(spec.get("worker"), dict) and not any("worker" in p.name for p in result.presets):
+    if isinstance(resolved.get("worker"), dict) and not any("worker" in p.name for p in result.presets):
         problems.append(_problem(("spec", "worker"), "a worker needs data (parallelism.data/dataLocal) or pipeline "
                                  "(parallelism.pipeline) parallelism: no workload preset applies and the webhook "
                                  "refuses the service", "llmisvc-no-workload-preset"))
     merged: dict = {}
     origin: Any = {}
+    layers = [(p.source, configs[p.name] if p.config else p.spec()) for p in result.presets if p.shipped or p.config]
+    layers += [(f"config:{name}", configs[name]) for name in base_refs] + [(SERVICE, spec)]
     try:
-        for preset in result.presets:
-            if preset.shipped:
-                merged, origin = merge_layer(merged, origin, preset.spec(), preset.source, tag_)
-        merged, origin = merge_layer(merged, origin, spec, SERVICE, tag_)
+        for source, layer in layers:
+            merged, origin = merge_layer(merged, origin, layer, source, tag_)
     except MergeError as exc:
         problems.append(_problem(("spec",) + exc.path, str(exc), "llmisvc-merge"))
-    webhook_name = ("model", "name")
-    if not ((service.get("spec") or {}).get("model") or {}).get("name"):
-        _set_origin(origin, webhook_name, WEBHOOK)
+    if not ((service.get("spec") or {}).get("model") or {}).get("name") and not base_refs:
+        _set_origin(origin, ("model", "name"), WEBHOOK)
     _before_template(svc, merged, origin)
     key = catalog.version_key(tag_)
     data = gotemplate.root(svc, _global_config(svc, merged, global_config), key)
@@ -130,6 +144,33 @@ def compose(service: dict, release: str, *, global_config: dict | None = None) -
     result.spec = merged
     result.origins = leaves(origin)
     return result
+
+
+def _get(node: Any, path: tuple) -> Any:
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _base_refs(spec: dict, configs: dict[str, dict], problems: list[Problem]) -> list[str]:
+    """The names of ``spec.baseRefs`` the app supplies; a problem for each other one."""
+    out = []
+    for index, ref in enumerate(spec.get("baseRefs") or []):
+        name = ref.get("name") if isinstance(ref, dict) else None
+        if name in configs:
+            out.append(name)
+        else:
+            problems.append(_problem(("spec", "baseRefs", index), f"LLMInferenceServiceConfig {name} is not in the app: "
+                                     "the composition leaves it out (write its settings into the service, or add it "
+                                     "to the app)", "llmisvc-baserefs"))
+    return out
+
+
+def _shadowed(preset: Preset, configs: dict[str, dict]) -> Preset:
+    if preset.name not in configs:
+        return preset
+    return dataclasses.replace(preset, config=True, reason=preset.reason + "; the app's LLMInferenceServiceConfig "
+                               "of that name in the service's namespace replaces the shipped preset")
 
 
 def _global_config(svc: dict, merged: dict, overrides: dict | None) -> dict:
@@ -199,7 +240,7 @@ def _template(node: Any, origin: Any, path: tuple, data: gotemplate.Value, funct
     except gotemplate.TemplateError as exc:
         problems.append(_template_problem(("spec",) + path, source, node, exc))
         return node
-    if not source.startswith("preset:"):
+    if not source.startswith(TEMPLATED):
         problems.append(_problem(("spec",) + path, f"holds '{{{{', and the controller runs the whole spec through "
                                  f"Go's text/template: it becomes {rendered!r} (escape it as {{{{ `{{{{` }}}})",
                                  "llmisvc-template-user-text"))
@@ -207,9 +248,9 @@ def _template(node: Any, origin: Any, path: tuple, data: gotemplate.Value, funct
 
 
 def _template_problem(path: tuple, source: str, text: str, exc: gotemplate.TemplateError) -> Problem:
-    if isinstance(exc, gotemplate.Unsupported) and source.startswith("preset:"):
+    if isinstance(exc, gotemplate.Unsupported) and source.startswith(TEMPLATED):
         return _problem(path, f"kserve-cmp cannot evaluate this preset template ({exc})", "llmisvc-template")
-    if source.startswith("preset:"):
+    if source.startswith(TEMPLATED):
         return _problem(path, f"the controller's template pass fails on {source}: {exc}", "llmisvc-template")
     return _problem(path, f"holds '{{{{': the controller runs the whole spec through Go's text/template and fails "
                           f"({exc}); escape it as {{{{ `{{{{` }}}}", "llmisvc-template-user-text")

@@ -43,11 +43,13 @@ class Preset:
     release: str         # v0.20.0
     file: str | None     # upstream file of the shipped preset (config/llmisvcconfig/...), None when not shipped
     shipped: bool        # False: the controller asks for it but the release has none (ConfigNotFound)
+    config: bool = False  # True: the app's LLMInferenceServiceConfig of this name is used instead (compose's configs)
 
     @property
     def source(self) -> str:
-        """The origin label of the leaves this preset sets: ``preset:<name>@<release>``."""
-        return f"preset:{self.name}@{self.release}"
+        """The origin label of the leaves this preset sets: ``preset:<name>@<release>``, or ``config:<name>`` when
+        the app's own config of that name replaces it."""
+        return f"config:{self.name}" if self.config else f"preset:{self.name}@{self.release}"
 
     def spec(self) -> dict[str, Any]:
         """The preset's spec as shipped (shared: do not mutate); {} when not shipped."""
