@@ -15,7 +15,7 @@ FORBIDDEN = {
     "kserve": {"source", "spec", "unit", "derive", "expand", "transforms", "pipeline", "explain", "diff", "argocd",
                "cli", "validate", "catalog", "llmisvc"},
     "llmisvc": {"source", "spec", "unit", "derive", "expand", "transforms", "pipeline", "explain", "diff", "argocd",
-                "cli", "validate"},
+                "cli"},
     "problems": {"source", "spec", "unit", "transforms", "pipeline", "cli", "llmisvc"},
     "catalog": {"llmisvc"},
     "source": {"spec", "unit", "expand", "transforms", "pipeline", "explain", "diff", "argocd", "cli"},

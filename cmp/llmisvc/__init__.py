@@ -16,7 +16,8 @@ API (names are stable)::
         ConfigNotFound, e.g. a worker-pipeline-parallel preset, which no release ships);
     compose(service, release, *, global_config=None, configs=None) -> Composition
         ``.presets``; ``.spec`` the composed, templated spec; ``.origins`` leaf path tuple (relative to
-        ``spec``) -> ``"preset:<name>@<release>"`` | ``"config:<name>"`` | ``"service"`` | ``"webhook"`` |
+        ``spec``) -> ``"preset:<name>@<release>"`` | ``"config:<name>"`` | ``"service"`` | ``"crd-default"``
+        (a default of the CRD schema the API server writes into the stored service) | ``"webhook"`` |
         ``"controller"``; ``configs`` (name -> spec) are the app's LLMInferenceServiceConfigs in the
         service's namespace: they supply ``baseRefs`` and replace a preset of the same name;
         ``.problems`` what the controller would fail on (missing preset, merge or template failure, ``{{``

@@ -1,7 +1,8 @@
 """Compose an LLMInferenceService offline: presets, merge, controller fix-ups, template pass.
 
 The steps and their order are ``combineBaseRefsConfig`` in ``pkg/controller/v1alpha2/llmisvc/config_merge.go``
-of the target release: the mutating webhook's default (``spec.model.name`` = ``metadata.name``,
+of the target release, on the objects as the API server stores them (their CRD schema defaults set,
+:mod:`.defaults`): the mutating webhook's default (``spec.model.name`` = ``metadata.name``,
 ``llm_inference_service_defaults.go``); the presets (:mod:`.presets`) merged in order, then the service
 (:mod:`.merge`); the scheduler's ServiceAccount name when empty; the template pass over every string of
 the merged spec against the *unmerged* service (:mod:`.gotemplate`); then the HTTPRoute's parentRefs from
@@ -20,11 +21,13 @@ from typing import Any
 from .. import catalog
 from ..problems import ERROR, Problem
 from . import gotemplate
+from .defaults import with_defaults
 from .merge import MergeError, leaves, merge_layer, tag
 from .names import child_name
 from .presets import Preset, select_presets
 
 SERVICE = "service"
+CRD_DEFAULT = "crd-default"
 TEMPLATED = ("preset:", "config:")
 """Sources whose strings are meant as templates: the presets and the app's own LLMInferenceServiceConfigs."""
 WEBHOOK = "webhook"
@@ -100,9 +103,16 @@ def compose(service: dict, release: str, *, global_config: dict | None = None,
     ``worker-pipeline-parallel`` one supplies the preset no release ships), and ``spec.baseRefs`` are read
     from them; a baseRef that is not among them is a problem (it would have to exist in the cluster)."""
     tag_ = catalog.resolve(release).tag
-    configs = configs or {}
-    svc = defaulted(service)
+    configs = {name: with_defaults(spec, tag_, "spec")[0] for name, spec in (configs or {}).items()}
+    svc, added = with_defaults(defaulted(service), tag_)
     spec = svc["spec"] if isinstance(svc.get("spec"), dict) else {}
+    spec_source: Any = SERVICE
+    if any(path[:1] == ("spec",) for path in added):
+        tree = tag(spec, SERVICE)
+        for path in added:
+            if path[:1] == ("spec",):
+                _set_origin(tree, path[1:], CRD_DEFAULT)
+        spec_source = (tree, SERVICE)
     result = Composition(release=tag_, service=svc)
     problems = result.problems
     base_refs = _base_refs(spec, configs, problems)
@@ -126,8 +136,9 @@ def compose(service: dict, release: str, *, global_config: dict | None = None,
                                  "refuses the service", "llmisvc-no-workload-preset"))
     merged: dict = {}
     origin: Any = {}
-    layers = [(p.source, configs[p.name] if p.config else p.spec()) for p in result.presets if p.shipped or p.config]
-    layers += [(f"config:{name}", configs[name]) for name in base_refs] + [(SERVICE, spec)]
+    layers = [(p.source, configs[p.name] if p.config else with_defaults(p.spec(), tag_, "spec")[0])
+              for p in result.presets if p.shipped or p.config]
+    layers += [(f"config:{name}", configs[name]) for name in base_refs] + [(spec_source, spec)]
     try:
         for source, layer in layers:
             merged, origin = merge_layer(merged, origin, layer, source, tag_)

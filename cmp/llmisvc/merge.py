@@ -131,6 +131,32 @@ def tag(value: Any, source: str) -> Any:
     return source
 
 
+def _sub(source: Any, key: Any) -> Any:
+    """The source of ``key`` inside a layer whose source is a label or a (origin tree, fallback label) pair."""
+    if isinstance(source, str):
+        return source
+    tree, fallback = source
+    if isinstance(tree, dict):
+        child = tree.get(key)
+    elif isinstance(tree, list) and isinstance(key, int) and key < len(tree):
+        child = tree[key]
+    else:
+        child = None
+    if child is None:
+        return fallback
+    return child if isinstance(child, str) else (child, fallback)
+
+
+def _tag(value: Any, source: Any) -> Any:
+    if isinstance(source, str):
+        return tag(value, source)
+    if isinstance(value, dict) and value:
+        return {k: _tag(v, _sub(source, k)) for k, v in value.items()}
+    if isinstance(value, list) and value:
+        return [_tag(v, _sub(source, i)) for i, v in enumerate(value)]
+    return source[1]
+
+
 def _same_json_type(a: Any, b: Any) -> bool:
     def kind(v: Any) -> str:
         if isinstance(v, bool):
@@ -141,23 +167,25 @@ def _same_json_type(a: Any, b: Any) -> bool:
     return kind(a) == kind(b)
 
 
-def merge_layer(base: dict, base_origin: Any, layer: dict, source: str, release: str) -> tuple[dict, Any]:
-    """Apply ``layer`` (a spec) over ``base`` as ``mergeSpecs`` does; returns (merged spec, merged origin tree)."""
+def merge_layer(base: dict, base_origin: Any, layer: dict, source: Any, release: str) -> tuple[dict, Any]:
+    """Apply ``layer`` (a spec) over ``base`` as ``mergeSpecs`` does; returns (merged spec, merged origin tree).
+    ``source`` labels the layer's leaves: one label, or (an origin tree of the layer, the label elsewhere)."""
     patch = go_layer(layer, release)
     merged, origin = _merge_map(copy.deepcopy(base), copy.deepcopy(base_origin) if isinstance(base_origin, dict)
                                 else {}, patch, source, "Spec", ())
     return merged, origin
 
 
-def _merge_map(base: dict, origin: dict, patch: dict, source: str, gotype: str, path: Path) -> tuple[dict, dict]:
+def _merge_map(base: dict, origin: dict, patch: dict, layer_source: Any, gotype: str, path: Path) -> tuple[dict, dict]:
     for key, value in patch.items():
         where = path + (key,)
+        source = _sub(layer_source, key)
         if value is None:   # Go's null list for a pod spec without containers before SetDefaults covered it
             base.pop(key, None)
             origin.pop(key, None)
             continue
         if key not in base or base[key] is None or not _same_json_type(base[key], value):
-            base[key], origin[key] = copy.deepcopy(value), tag(value, source)
+            base[key], origin[key] = copy.deepcopy(value), _tag(value, source)
             continue
         if gotype == "Raw":
             raise MergeError(where, "two layers set this key inside a free-form value: the controller's strategic "
@@ -170,11 +198,11 @@ def _merge_map(base: dict, origin: dict, patch: dict, source: str, gotype: str, 
             merge_key, elem = MERGE_KEYS[gotype][key]
             base[key], origin[key] = _merge_list(base[key], sub_origin, value, source, merge_key, elem, where)
         else:
-            base[key], origin[key] = copy.deepcopy(value), tag(value, source)
+            base[key], origin[key] = copy.deepcopy(value), _tag(value, source)
     return base, origin
 
 
-def _merge_list(base: list, origin: list, patch: list, source: str, merge_key: str, elem: str,
+def _merge_list(base: list, origin: list, patch: list, source: Any, merge_key: str, elem: str,
                 path: Path) -> tuple[list, list]:
     """``mergeSlice`` for a list of maps with a merge key, order included."""
     if not base and not patch:
@@ -184,14 +212,14 @@ def _merge_list(base: list, origin: list, patch: list, source: str, merge_key: s
             raise MergeError(path + (index,), f"a list merged by {merge_key} holds a non-object item")
     pairs = list(zip(base, origin if len(origin) == len(base) else [tag(b, "?") for b in base]))
     server_keys = [item.get(merge_key) for item in base]
-    for item in patch:
+    for index, item in enumerate(patch):
         key = item[merge_key]
         found = next((i for i, (value, _) in enumerate(pairs) if value.get(merge_key) == key), None)
         if found is None:
-            pairs.append((copy.deepcopy(item), tag(item, source)))
+            pairs.append((copy.deepcopy(item), _tag(item, _sub(source, index))))
         else:
             value, org = pairs[found]
-            pairs[found] = _merge_map(value, org if isinstance(org, dict) else {}, item, source, elem,
+            pairs[found] = _merge_map(value, org if isinstance(org, dict) else {}, item, _sub(source, index), elem,
                                       path + (found,))
     patch_keys = [item[merge_key] for item in patch]
     in_patch = [p for p in pairs if p[0].get(merge_key) in patch_keys]
