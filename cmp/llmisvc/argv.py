@@ -62,6 +62,25 @@ def _env(container: dict, origins: dict, path: tuple) -> dict[str, tuple[str, st
 _PARAM = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|([@*]))")
 
 
+_KUBE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def _kube_expand(text: str, env: dict[str, tuple[str, str]], script: bool) -> str:
+    """Kubernetes' own expansion of ``$(NAME)`` in ``command`` and ``args`` (before any shell): a variable of the
+    container's env is replaced by its value, ``$$`` is ``$``, anything else is left as written. In a script, a
+    variable only the pod knows (the LeaderWorkerSet's) becomes ``${NAME}`` for the shell pass to show."""
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"
+        if name in env:
+            return env[name][0]
+        if script and name in RUNTIME_VARIABLES:
+            return "${" + name + "}"
+        return match.group(0)
+    return _KUBE_REF.sub(replace, text)
+
+
 def _first_pass(script: str, i: int, reparse: bool, values: dict, runtime: set, source: str,
                 args: list[tuple[str, str]]) -> _Chars:
     """Bash's parse of one command line of ``script`` from ``i`` to the first unquoted newline or ``;``: quotes
@@ -121,12 +140,17 @@ def _first_pass(script: str, i: int, reparse: bool, values: dict, runtime: set, 
 
 def _split(chars: list[tuple[str, str, bool]]) -> list[tuple[str, str]]:
     """Split as ``eval`` parses its joined arguments: whitespace separates words; quotes and backslashes group
-    and are removed; characters marked literal are taken as they are."""
+    and are removed; characters marked literal are taken as they are. A word in which the shell would expand
+    something again (``$NAME``, ``${...}``, ``$(...)`` outside single quotes) is kept as written, its source
+    ``pod-runtime``: its value is only known in the pod."""
     words: list[tuple[str, str]] = []
     text, source, quote, started = "", "", "", False
     i = 0
     while i < len(chars):
         c, src, literal = chars[i]
+        nxt = chars[i + 1][0] if i + 1 < len(chars) else ""
+        if not literal and quote != "'" and c == "$" and (nxt in "({_" or nxt.isalpha()):
+            source, started = POD_RUNTIME, True
         if literal:
             text, source, started = text + c, source or src, True
         elif quote == "'":
@@ -169,8 +193,10 @@ def vllm_argv(composition: Any, pod: str = "template") -> list[tuple[str, str]]:
         return []
     path, container = found
     origins = composition.origins
-    command = [str(c) for c in container.get("command") or []]
-    args = [(str(a), origins.get(path + ("args", i), "service")) for i, a in enumerate(container.get("args") or [])]
+    env = _env(container, origins, path)
+    command = [_kube_expand(str(c), env, True) for c in container.get("command") or []]
+    args = [(_kube_expand(str(a), env, False), origins.get(path + ("args", i), "service"))
+            for i, a in enumerate(container.get("args") or [])]
     written = [(c, origins.get(path + ("command", i), "service")) for i, c in enumerate(command)] + args
     if len(command) >= 3 and command[0].rsplit("/", 1)[-1] in ("bash", "sh") and command[1] == "-c":
         script = command[2]
@@ -181,7 +207,7 @@ def vllm_argv(composition: Any, pod: str = "template") -> list[tuple[str, str]]:
             return written
         source = origins.get(path + ("command", 2), "service")
         runtime = set(_ASSIGNED.findall(script)) | set(RUNTIME_VARIABLES)
-        values = {k: v for k, v in _env(container, origins, path).items() if k not in runtime}
+        values = {k: v for k, v in env.items() if k not in runtime}
         positional = [(c, origins.get(path + ("command", i), "service")) for i, c in enumerate(command[3:], 3)]
         dollar_at = positional[1:] + args
         begin = match.start() + len(match.group(0)) - len(match.group(0).lstrip())

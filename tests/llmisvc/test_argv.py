@@ -57,3 +57,14 @@ def test_tls_flags_are_owned_when_tls_is_on() -> None:
     owned = preset_owned_flags(compose(service(), "v0.20.0", global_config={"EnableTLS": True}))
     assert {"--ssl-certfile", "--ssl-keyfile", "--enable-ssl-refresh"} <= set(owned)
     assert "--ssl-certfile" not in preset_owned_flags(compose(service(), "v0.20.0"))
+
+
+def test_kubernetes_expands_env_references_before_the_shell() -> None:
+    # core/v1 Container.Args: $(VAR_NAME) is expanded from the container's env, $$ escapes, unknown ones stay
+    tokens = argv(env=[{"name": "LEN", "value": "4096"}], args=["--max-model-len", "$(LEN)", "$(NOPE)", "$$(LEN)"])
+    # ... and what is left of "$(" is a command substitution for the preset script's eval, run in the pod
+    assert tokens[-4:] == [("--max-model-len", "service"), ("4096", "service"), ("$(NOPE)", "pod-runtime"),
+                           ("$(LEN)", "pod-runtime")]
+    big = {"metadata": {"name": "m", "namespace": "ns"},
+           "spec": {"model": {"uri": "hf://o/m"}, "parallelism": {"data": 2}, "worker": {}}}
+    assert ("${LWS_LEADER_ADDRESS}", "pod-runtime") in vllm_argv(compose(big, "v0.17.1"))
