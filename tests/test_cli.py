@@ -33,9 +33,12 @@ def test_explain_format_and_output_that_disagree_are_usage_errors() -> None:
 
 
 def test_every_command_with_an_output_choice_calls_it_format() -> None:
+    from cmp.cli import main
+
     for command in ("render", "validate", "explain", "diff", "runtimes"):
-        shown = run_cli([command, "--help"]).stdout
-        assert "--format" in shown and "--output" not in shown, command
+        assert "--format" in run_cli([command, "--help"]).stdout, command
+    for command in main.commands:
+        assert "--output" not in run_cli([command, "--help"]).stdout, command
 
 
 def test_render_json_of_one_object_is_the_object(tmp_path: Path) -> None:

@@ -162,11 +162,11 @@ def copy_repository(dest: Path, with_venv: bool = True) -> Path:
             shutil.copy2(source, root / name, follow_symlinks=False)
     if (REPO.parent / "shared").is_dir():
         (dest / "shared").symlink_to(REPO.parent / "shared")
-    if with_venv:
-        (root / ".venv").symlink_to(VENV)
     git = ["git", "-c", "user.name=docs", "-c", "user.email=docs@example.com", "-c", "init.defaultBranch=main"]
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "docs"]):
         subprocess.run(git + args, cwd=root, check=True, capture_output=True, timeout=120)
+    if with_venv:   # after the commit: a link is no directory to .gitignore's ``.venv/``
+        (root / ".venv").symlink_to(VENV)
     return root
 
 
