@@ -86,11 +86,15 @@ def _problem(path: tuple, message: str, rule: str, level: str = ERROR) -> Proble
 
 def defaulted(service: dict) -> dict:
     """The service after KServe's mutating webhook: ``spec.model.name`` defaults to ``metadata.name``."""
-    out = copy.deepcopy(service)
-    spec = out.setdefault("spec", {})
-    model = spec.setdefault("model", {})
+    out = copy.deepcopy(service) if isinstance(service, dict) else {}
+    if not isinstance(out.get("spec"), dict):
+        out["spec"] = {}
+    if not isinstance(out.get("metadata"), dict):
+        out["metadata"] = {}
+    model = out["spec"].setdefault("model", {})
+    meta = out["metadata"]
     if isinstance(model, dict) and not model.get("name"):
-        model["name"] = (out.get("metadata") or {}).get("name", "")
+        model["name"] = meta.get("name", "")
     return out
 
 
@@ -144,7 +148,7 @@ def compose(service: dict, release: str, *, global_config: dict | None = None,
             merged, origin = merge_layer(merged, origin, layer, source, tag_)
     except MergeError as exc:
         problems.append(_problem(("spec",) + exc.path, str(exc), "llmisvc-merge"))
-    if not ((service.get("spec") or {}).get("model") or {}).get("name") and not base_refs:
+    if not _get(service, ("spec", "model", "name")) and not base_refs:
         _set_origin(origin, ("model", "name"), WEBHOOK)
     _before_template(svc, merged, origin)
     key = catalog.version_key(tag_)
@@ -166,7 +170,8 @@ def _get(node: Any, path: tuple) -> Any:
 def _base_refs(spec: dict, configs: dict[str, dict], problems: list[Problem]) -> list[str]:
     """The names of ``spec.baseRefs`` the app supplies; a problem for each other one."""
     out = []
-    for index, ref in enumerate(spec.get("baseRefs") or []):
+    refs = spec.get("baseRefs")
+    for index, ref in enumerate(refs if isinstance(refs, list) else []):
         name = ref.get("name") if isinstance(ref, dict) else None
         if name in configs:
             out.append(name)

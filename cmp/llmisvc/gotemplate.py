@@ -134,6 +134,10 @@ def field(value: Value, name: str) -> Value:
     """``value.Name`` as Go's template executes it."""
     if value.pointer and value.data is None:
         raise TemplateError(f"nil pointer evaluating *{value.type}.{name}")
+    if value.type == "map":   # a map key, where missingkey=error applies
+        if not isinstance(value.data, dict) or name not in value.data:
+            raise TemplateError(f'map has no entry for key "{name}"')
+        return Value("string", str(value.data[name]))
     found = _field_type(value.type, name)
     if value.type == "GlobalConfig" and isinstance(value.data, dict) and name not in value.data:
         found = None   # a field this release's templateGlobalConfig does not have
@@ -174,7 +178,9 @@ def _shutdown_timeout(spec: Value, pre_stop: Value) -> Value:
     unset) minus the preStop sleep minus min(5, grace), never below 0 (config_merge.go, v0.19+)."""
     grace = 60
     if spec.type != "nil" and isinstance(spec.data, dict) and spec.data.get("terminationGracePeriodSeconds") is not None:
-        grace = int(spec.data["terminationGracePeriodSeconds"])
+        grace = spec.data["terminationGracePeriodSeconds"]
+        if isinstance(grace, bool) or not isinstance(grace, int):
+            raise TemplateError(f"terminationGracePeriodSeconds {grace!r} is not an integer")
     return Value("int", max(0, grace - _go_int(pre_stop) - min(5, grace)))
 
 

@@ -50,7 +50,7 @@ def child_names(service: dict, composition: Any) -> dict[str, str]:
     a scheduler without ``pool.ref`` an InferencePool and the endpoint picker, a ``route`` without
     ``http.refs`` a managed HTTPRoute, ``scaling`` a VariantAutoscaling plus an HPA or a KEDA ScaledObject.
     """
-    meta = service.get("metadata") or {}
+    meta = service.get("metadata") if isinstance(service, dict) and isinstance(service.get("metadata"), dict) else {}
     name = str(meta.get("name") or "")
     namespace = str(meta.get("namespace") or "")
     spec = composition.spec

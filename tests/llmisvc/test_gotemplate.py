@@ -124,3 +124,11 @@ def test_functions_and_global_config_fields_follow_the_release() -> None:
         gotemplate.render_string("{{ shutdownTimeout nil 15 }}", old, gotemplate.functions_for((0, 18, 1)))
     assert gotemplate.functions_for((0, 19, 0)) == {"ChildName", "shutdownTimeout"}
     assert render("{{ .GlobalConfig.IngressGatewayNamespace }}") == "kserve"
+
+
+def test_a_missing_map_key_is_an_error() -> None:
+    # Option("missingkey=error") in ReplaceVariables: a label or annotation the service lacks fails the pass
+    service = {"metadata": {"name": "m", "labels": {"team": "a"}}, "spec": {}}
+    assert render("{{ .ObjectMeta.Labels.team }}", service) == "a"
+    with pytest.raises(gotemplate.TemplateError, match='map has no entry for key "owner"'):
+        render("{{ .ObjectMeta.Labels.owner }}", service)
