@@ -97,7 +97,7 @@ def test_json_output_round_trips():
 
 def test_cli_model_filter_and_unknown_model(tmp_path: Path):
     (tmp_path / "model.yaml").write_text(MD)
-    ok = run_cli(["explain", str(tmp_path), "--model", "llama", "--output", "json"])
+    ok = run_cli(["explain", str(tmp_path), "--model", "llama", "--format", "json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["models"][0]["name"] == "llama"
     missing = run_cli(["explain", str(tmp_path), "--model", "nope"])
     assert missing.exit_code == 2 and missing.stdout == ""
@@ -119,7 +119,8 @@ def _explain_goldens() -> set[tuple[str, str]]:
         words = [w for w in cmd.read_text().splitlines() if w.strip()]
         if words[:1] == ["explain"] and len(words) > 1:
             app = (cmd.parent / words[1]).resolve().relative_to(ROOT.resolve())
-            output = words[words.index("--output") + 1] if "--output" in words else "text"
+            flag = "--format" if "--format" in words else "--output"
+            output = words[words.index(flag) + 1] if flag in words else "text"
             found.add((str(app), output))
     return found
 
@@ -153,7 +154,7 @@ def test_every_example_in_overlays_passes_only_flags_its_server_declares():
     labels = _parsers_by_label()
     checked = 0
     for app in sorted(_overlay_apps()):
-        result = run_cli(["explain", str(ROOT / app), "--output", "json"])
+        result = run_cli(["explain", str(ROOT / app), "--format", "json"])
         assert result.exit_code == 0, (app, result.stderr)
         assert "declares no such flag" not in result.stderr and "abbreviation" not in result.stderr
         for model in json.loads(result.stdout)["models"]:
