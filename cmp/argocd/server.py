@@ -130,7 +130,7 @@ def preload() -> None:
 
     import jsonpatch  # noqa: F401  (user patches)
 
-    from .. import catalog, goregexp
+    from .. import catalog, goregexp, pipeline  # noqa: F401  (generate imports the pipeline when it renders)
     from ..source import kustomize  # noqa: F401
     from ..validate import preload_schemas
     from . import generate, run  # noqa: F401
