@@ -69,6 +69,7 @@ def model_facts(unit: Unit, objects: list[dict]) -> ModelFacts:
         values["storage URI"] = str(model.get("storageUri") or NONE)
         values["storage initializer"] = storage_initializer(model.get("storageUri"), predictor, objects)
         values.update(storage_container(predictor, objects))
+    values.update(pod(predictor, ""))
     values.update(transformer((isvc.get("spec") or {}).get("transformer")))
     return ModelFacts(model_key(isvc), values["runtime"], values["image"], values)
 
@@ -120,9 +121,27 @@ def transformer(spec: Any) -> dict[str, str]:
     first = containers[0] if containers and isinstance(containers[0], dict) else {}
     args = [str(a) for a in first.get("args") or []]
     health = HEALTH_FLAG in args        # the render writes the bare flag, once, when the check is on
-    return {"transformer image": text(first.get("image")),
-            "transformer args": " ".join(args),
-            "transformer health check": "on" if health else "off"}
+    values = {"transformer image": text(first.get("image")),
+              "transformer args": " ".join(args),
+              "transformer health check": "on" if health else "off",
+              "transformer min replicas": text(spec.get("minReplicas")),
+              "transformer max replicas": text(spec.get("maxReplicas"))}
+    values.update(pod(spec, "transformer "))
+    return values
+
+
+#: Pod fields a reviewer checks (ModelDeployment ``spec.pod``, written inline in the component as
+#: KServe's PodSpec; kserve v0.20.0 pkg/apis/serving/v1beta1/component.go), label -> field.
+POD_FIELDS = (("service account", "serviceAccountName"), ("node selector", "nodeSelector"),
+              ("tolerations", "tolerations"), ("affinity", "affinity"),
+              ("priority class", "priorityClassName"), ("image pull secrets", "imagePullSecrets"),
+              ("pod labels", "labels"))  # annotations: the autoscaler facts and the hunks
+
+
+def pod(component: dict, prefix: str) -> dict[str, str]:
+    """The pod fields a component sets (absent ones give no fact, so an unset field shows as empty)."""
+    return {f"{prefix}{label}": text(component[key]) for label, key in POD_FIELDS
+            if component.get(key) not in (None, {}, [])}
 
 
 def _container(runtime: dict | None, isvc: dict, predictor: dict) -> tuple[dict, str]:
