@@ -14,10 +14,12 @@ import copy
 from . import catalog
 from .kserve import select
 from .kserve.placeholders import escape_strings
+from .spec import llm
 from .spec.deployment import ModelDeployment, ScalingSpec
 from .unit import RenderContext, Unit
 
 ISVC_API = "serving.kserve.io/v1beta1"
+LLMISVC_API = "serving.kserve.io/v1alpha2"
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 DEFAULT_MODE = "Knative"
 
@@ -29,6 +31,8 @@ _SCALING_FIELDS = (("min_replicas", "minReplicas"), ("max_replicas", "maxReplica
 def expand(md: ModelDeployment, ctx: RenderContext) -> Unit | None:
     """The unit for one ModelDeployment, or None after adding problems to ``ctx``."""
     namespace = md.namespace or ctx.settings.namespace or None
+    if md.kind == llm.LLM:
+        return _llm_unit(md, ctx, namespace)
     mode = md.deployment_mode or _profile_mode(ctx) or DEFAULT_MODE
     meta: dict = {"name": md.name}
     if namespace:
@@ -63,6 +67,27 @@ def expand(md: ModelDeployment, ctx: RenderContext) -> Unit | None:
     if not _pin_runtime(unit, ctx, namespace):
         return None
     write_scaling(unit, ctx, "predictor", md.scaling, ("spec", "scaling"))
+    return unit
+
+
+def _llm_unit(md: ModelDeployment, ctx: RenderContext, namespace: str | None) -> Unit:
+    """The skeleton of a model's LLMInferenceService: identity and model; ``cmp.transforms.llm`` adds the
+    rest. No deployment-mode annotation: an LLMInferenceService has none."""
+    meta: dict = {"name": md.name}
+    if namespace:
+        meta["namespace"] = namespace
+    if md.labels:
+        meta["labels"] = dict(md.labels)
+    if md.annotations:
+        meta["annotations"] = dict(md.annotations)
+    model = {"uri": md.model.storage_uri, "name": md.llm.model_name}
+    obj = {"apiVersion": LLMISVC_API, "kind": llm.LLM, "metadata": meta, "spec": {"model": model}}
+    unit = Unit(isvc=obj, source=md.doc, deployment=md)
+    record = _recorder(unit, ctx)
+    record("spec.model.uri", model["uri"], ("spec", "model", "storageUri"), "model")
+    written = isinstance(md.spec.get("model"), dict) and "name" in md.spec["model"]
+    record("spec.model.name", model["name"], ("spec", "model", "name") if written else ("metadata", "name"),
+           "model name (always written: KServe's webhook would default it to metadata.name)")
     return unit
 
 

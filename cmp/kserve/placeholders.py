@@ -173,3 +173,21 @@ def escape_strings(value: object) -> object:
     if isinstance(value, dict):
         return {k: escape_strings(v) for k, v in value.items()}
     return value
+
+
+def escape_all_braces(value: object) -> object:
+    """A deep copy of ``value`` with every ``{{`` in every string escaped, placeholders included.
+
+    For an LLMInferenceService: KServe runs its whole merged spec, marshalled to JSON, through Go
+    ``text/template`` with the unmerged service as data (``ReplaceVariables`` in
+    pkg/controller/v1alpha2/llmisvc/config_merge.go, v0.20.0), so any ``{{`` a user wrote (a chat
+    template) would be parsed as an action. The raw-string form ``{{`{{`}}`` survives the JSON
+    marshalling (a ``{{"{{"}}`` would not: JSON escapes its quotes).
+    """
+    if isinstance(value, str):
+        return value.replace(_OPEN, ESCAPED_OPEN)
+    if isinstance(value, list):
+        return [escape_all_braces(v) for v in value]
+    if isinstance(value, dict):
+        return {k: escape_all_braces(v) for k, v in value.items()}
+    return value

@@ -13,6 +13,7 @@ from ..problems import Problem
 from ..source.yamlio import Doc
 from . import fields
 from .fields import API_GROUP, API_VERSION  # noqa: F401  (re-exported: the input format's identity)
+from . import llm
 from .reader import Reader, type_name
 
 KIND = "ModelDeployment"
@@ -31,6 +32,8 @@ SCALING_FIELDS = fields.SCALING.names()
 RESOURCE_FIELDS = fields.RESOURCES.names()
 FORMAT_OBJECT = fields.MODEL["format"].forms[1]   # the {name, version} form
 PATCH_FIELDS = fields.PATCH_OP.names()
+#: What a ModelDeployment renders (``spec.kind``): the InferenceService path, or KServe's LLM path.
+KINDS = fields.RENDER_KINDS
 
 #: Sections specified by later work; until their transform registers, using them is an error.
 NOT_YET_SUPPORTED: dict[str, str] = {
@@ -79,6 +82,8 @@ class ModelDeployment:
     patches: list[dict]
     runtime_patches: list[dict]
     extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = KINDS[0]
+    llm: Any = None          # the LLM-only sections (cmp.spec.llm.LLMSpec) when kind is LLMInferenceService
 
     @property
     def spec(self) -> dict:
@@ -113,10 +118,12 @@ def parse(doc: Doc, supported_sections: frozenset[str] = frozenset()) -> tuple[M
     scaling = read_scaling(r, ("spec", "scaling"), spec.get("scaling"))
     patches = _patches(r, ("spec", "patches"), spec.get("patches"))
     runtime_patches = _patches(r, ("spec", "runtimePatches"), spec.get("runtimePatches"))
+    kind = r.scalar(("spec", "kind"), spec.get("kind"), TREE["spec"]["kind"]) or KINDS[0]
+    llm_spec = llm.parse(r, obj, kind)
     if r.problems and any(p.level == "error" for p in r.problems):
         return None, r.problems
     md = ModelDeployment(doc, name, namespace, labels, annotations, runtime, mode, model, scaling,
-                         patches, runtime_patches)
+                         patches, runtime_patches, kind=kind, llm=llm_spec)
     return md, r.problems
 
 
@@ -143,14 +150,14 @@ def _model(r: Reader, value: Any) -> ModelSpec:
         r.error(path + ("storageUri",), "must not be empty")
     out.protocol_version = r.scalar(path + ("protocolVersion",), m.get("protocolVersion"),
                                     fields.MODEL["protocolVersion"])
-    out.args = _args(r, path + ("args",), m.get("args"))
+    out.args = read_args(r, path + ("args",), m.get("args"))
     out.env = read_env(r, path + ("env",), m.get("env"))
-    out.resources = _resources(r, path + ("resources",), m.get("resources"))
+    out.resources = read_resources(r, path + ("resources",), m.get("resources"))
     out.runtime_version = r.string(path + ("runtimeVersion",), m.get("runtimeVersion"))
     return out
 
 
-def _args(r: Reader, path: tuple, value: Any) -> list[str] | dict | None:
+def read_args(r: Reader, path: tuple, value: Any) -> list[str] | dict | None:
     if value is None:
         return None
     if isinstance(value, list):
@@ -221,7 +228,7 @@ def env_entry_as_map(r: Reader, path: tuple, value: Any) -> bool:
     return True
 
 
-def _resources(r: Reader, path: tuple, value: Any) -> dict | None:
+def read_resources(r: Reader, path: tuple, value: Any) -> dict | None:
     if value is None:
         return None
     res = r.mapping(path, value, RESOURCE_FIELDS)

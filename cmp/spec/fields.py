@@ -183,6 +183,9 @@ MULTI_NODE = obj(
     "multiNode", "Multi-node (Ray) serving with a multi-node runtime (docs/multinode.md).",
     integer("tensorParallelSize", "GPUs per node (tensor parallelism).", minimum=1),
     integer("pipelineParallelSize", "Number of nodes (pipeline parallelism).", minimum=1),
+    integer("data", "LLMInferenceService only: data-parallel ranks in all (docs/llm.md).", minimum=1),
+    integer("dataLocal", "LLMInferenceService only: data-parallel ranks per pod; data must be a multiple.",
+            minimum=1),
     RESOURCES.named("resources", "Resources of each worker container."),
     ENV.named("env", "Worker environment; not the parallel sizes, no {{ }} placeholders.", ref=None, rules=(
         ("allOf", [
@@ -304,6 +307,39 @@ TRANSFORMER = obj(
 
 # ---------------------------------------------------------------- ModelDeployment
 
+#: What a ModelDeployment renders (``spec.kind``).
+RENDER_KINDS = ("InferenceService", "LLMInferenceService")
+#: A served model name: the LLM presets put it in a shell script (cmp/spec/llm.py).
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,252}$"
+
+LLM_MULTI_NODE = obj(
+    "multiNode", "Parallelism of the prefill workload (docs/llm.md).",
+    integer("tensorParallelSize", "GPUs of one pod (tensor parallelism).", minimum=1),
+    integer("pipelineParallelSize", "Pipeline stages (no shipped release has a preset for it).", minimum=1),
+    integer("data", "Data-parallel ranks in all.", minimum=1),
+    integer("dataLocal", "Data-parallel ranks per pod; data must be a multiple.", minimum=1))
+
+GATEWAY_REF = obj(
+    "", "A Gateway the managed HTTPRoute attaches to.",
+    string("name", "Gateway name.", required=True, check="dns1123", max_length=253),
+    string("namespace", "Gateway namespace.", required=True, check="dns1123", max_length=63),
+    string("sectionName", "Listener of the Gateway.", check="dns1123", max_length=253))
+
+ROUTING = obj(
+    "routing", "LLMInferenceService only: how requests reach the model (docs/llm.md). Unset: no router.",
+    Field("gateways", "list", "Gateways of the managed HTTPRoute. Unset: the cluster's ingress gateway.",
+          item=GATEWAY_REF),
+    Field("route", "boolean", "A managed HTTPRoute (default true)."),
+    Field("scheduler", "boolean", "The llm-d scheduler (endpoint picker) and InferencePool (default true)."))
+
+PREFILL = obj(
+    "prefill", "LLMInferenceService only: a separate prefill workload (prefill/decode disaggregation).",
+    integer("replicas", "Prefill replicas (default 1).", minimum=0),
+    ARGS.named("args", "Flags merged over spec.model.args for the prefill pods."),
+    ENV.named("env", "Env merged over spec.model.env by name."),
+    RESOURCES.named("resources", "Resources merged over spec.model.resources per key."),
+    LLM_MULTI_NODE)
+
 MODEL = obj(
     "model", "The predictor.",
     one_of("format", "The model format (sklearn, huggingface, vLLM...; case matters): a name, or {name, "
@@ -319,6 +355,8 @@ MODEL = obj(
     ENV,
     RESOURCES.named("resources", "Merged into the runtime's resources per key, as KServe does."),
     string("runtimeVersion", "Image tag override (KServe's runtimeVersion)."),
+    string("name", "LLMInferenceService only: the served model name (default metadata.name).",
+           pattern=MODEL_NAME_PATTERN),
     PROBE.named("readinessProbe", "Replaces the runtime's readiness probe as a whole."),
     PROBE.named("livenessProbe", "Replaces the runtime's liveness probe as a whole."),
     required=True)
@@ -334,6 +372,8 @@ MODEL_DEPLOYMENT = obj(
                max_length=63),
         LABELS, ANNOTATIONS, required=True),
     obj("spec", "What to serve and how.",
+        string("kind", "What the model renders: InferenceService (default) or LLMInferenceService (KServe's "
+                       "LLM path, docs/llm.md).", enum=RENDER_KINDS),
         string("runtime", "The base runtime (a ServingRuntime or ClusterServingRuntime among the inputs, else "
                           "a built-in one; see kserve-cmp runtimes). Unset: auto-selected from the format.",
                check="dns1123", max_length=63),
@@ -343,7 +383,7 @@ MODEL_DEPLOYMENT = obj(
         PATCHES,
         PATCHES.named("runtimePatches", "RFC 6902 operations applied to the derived ServingRuntime."),
         POD,
-        MULTI_NODE, STORAGE_INITIALIZER, TRANSFORMER,
+        MULTI_NODE, STORAGE_INITIALIZER, TRANSFORMER, ROUTING, PREFILL,
         required=True))
 
 
@@ -354,6 +394,15 @@ KNATIVE_POD_FEATURES = ("kubernetes.podspec-affinity", "kubernetes.podspec-nodes
                         "kubernetes.podspec-tolerations", "kubernetes.podspec-priorityclassname")
 FEATURE_VALUES = ("Enabled", "Allowed", "Disabled")
 _ANY_CASE_FEATURE = "^(" + "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in v) for v in FEATURE_VALUES) + ")$"
+
+LLM_PROFILE = obj(
+    "llm", "What the cluster runs for LLMInferenceServices (docs/llm.md).",
+    obj("wva", "The Workload Variant Autoscaler is installed.",
+        string("actuator", "Its actuator: hpa (needs a Prometheus Adapter) or keda.", required=True,
+               enum=("hpa", "keda")),
+        string("variantCost", "Cost per replica (a decimal string, default \"10.0\").", pattern=r"^\d+(\.\d+)?$")),
+    Field("enableTLS", "boolean", "The cluster sets enableLLMInferenceServiceTLS."),
+    section=True)
 
 CLUSTER_PROFILE = obj(
     "ClusterProfile", "What the target cluster is like; read by kserve-cmp, never applied (docs/reference.md).",
@@ -378,7 +427,7 @@ CLUSTER_PROFILE = obj(
             STRING_MAP.named("configFeatures", "The data of the config-features ConfigMap, verbatim: which pod "
                                                "fields Knative admits (Enabled, Allowed or Disabled, any case).",
                              rules=(("properties", {key: {"pattern": _ANY_CASE_FEATURE} for key in KNATIVE_POD_FEATURES}),))),
-        STORAGE_DEFAULTS,
+        STORAGE_DEFAULTS, LLM_PROFILE,
         required=True))
 
 KINDS: dict[str, Field] = {"ModelDeployment": MODEL_DEPLOYMENT, "ClusterProfile": CLUSTER_PROFILE}

@@ -12,11 +12,11 @@ from types import ModuleType
 
 from ..source.yamlio import Doc
 from ..unit import RenderContext, Unit
-from . import admission, args, health, images, inputs, multinode, patches, pod, scaling, storage
+from . import admission, args, health, images, inputs, llm, llm_checks, multinode, patches, pod, scaling, storage
 
 #: Every transform module, by name; ``ORDER`` decides when each runs.
-TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (admission, args, health, images, inputs, multinode, patches,
-                                                         pod, scaling, storage)}
+TRANSFORMS: dict[str, ModuleType] = {m.NAME: m for m in (admission, args, health, images, inputs, llm, llm_checks,
+                                                         multinode, patches, pod, scaling, storage)}
 
 #: Sections of ModelDeployment.spec that some transform implements.
 SUPPORTED_SECTIONS: frozenset[str] = frozenset(

@@ -21,6 +21,7 @@ from ..unit import RenderContext, Unit
 
 NAME = "patches"
 ORDER = 900
+KINDS = ("InferenceService", "LLMInferenceService")
 
 
 def apply(unit: Unit, ctx: RenderContext) -> None:
