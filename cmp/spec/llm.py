@@ -174,7 +174,7 @@ def parse_parallelism(r: Reader, path: tuple, value: Any, known: tuple[str, ...]
                                    "per pod; pods = data / dataLocal)", rule="llm")
     elif out.data is not None and out.data_local is not None and out.data % out.data_local:
         r.error(path + ("data",), f"data {out.data} is not a multiple of dataLocal {out.data_local}: KServe sizes "
-                                  f"the LeaderWorkerSet as data / dataLocal = {out.data // out.data_local} pods and "
+                                  f"the LeaderWorkerSet as data / dataLocal = {out.data // out.data_local} pod(s) and "
                                   f"{out.data % out.data_local} ranks would never start; make data a multiple of "
                                   "dataLocal", rule="llm")
     if out.pipeline is not None and out.data is not None:

@@ -76,7 +76,7 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
                       ("spec", "prefill"))
     _storage_initializer(unit, ctx, pods)
     _router(unit, ctx, spec, md.llm.routing)
-    unit.facts[FACT] = {"pods": [p for p, _ in pods]}
+    unit.facts.setdefault(FACT, {})["pods"] = [p for p, _ in pods]
 
 
 # ---------------------------------------------------------------- profile
@@ -195,6 +195,8 @@ def _pods(unit: Unit, ctx: RenderContext, block: dict, sizes: Parallelism, token
         if sizes.tensor and not sizes.multi_node and unit.kserve.key < SINGLE_NODE_TENSOR:
             # the release's single-node presets ignore parallelism.tensor: pass the flag ourselves
             args.append(f"--tensor-parallel-size={sizes.tensor}")
+            rule_args = unit.facts.setdefault(FACT, {}).setdefault("rule_args", {})
+            rule_args.setdefault((prefix + name).removeprefix("spec."), []).append(len(args) - 1)
             ctx.provenance.record(unit.isvc, f"{prefix}{name}.containers[0].args[{len(args) - 1}]", args[-1],
                                   unit.where(sizes.paths["tensorParallelSize"]),
                                   f"tensorParallelSize: the single-node presets of KServe {unit.kserve.tag} do "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..kserve import flags, gpu
 from ..spec import llm
 from ..unit import RenderContext, Unit
-from .llm import MAIN, llm_profile
+from .llm import FACT, MAIN, llm_profile
 
 NAME = "llm-checks"
 ORDER = 960
@@ -101,10 +101,10 @@ def _name_length(unit: Unit, ctx: RenderContext, spec: dict) -> None:
             continue
         longest = LWS_NAME_LIMIT - len(suffix)
         if len(name) > longest:
-            what = "with a multi-node prefill" if key.startswith("prefill") else "multi-node"
-            ctx.add(unit.problem(("metadata", "name"), f"name {name!r} has {len(name)} characters: a {what} "
-                                                       f"LLMInferenceService's LeaderWorkerSet {name}{suffix} would "
-                                                       f"be over {LWS_NAME_LIMIT} and its pods fail to start "
+            what = "the prefill workload's" if key.startswith("prefill") else "the"
+            ctx.add(unit.problem(("metadata", "name"), f"name {name!r} has {len(name)} characters: {what} "
+                                                       f"LeaderWorkerSet {name}{suffix} would be over "
+                                                       f"{LWS_NAME_LIMIT} and its pods fail to start "
                                                        f"(kubernetes-sigs/lws#410); use at most {longest}",
                                  rule=NAME))
             return
@@ -134,14 +134,19 @@ def _pod(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, pod:
                     "layers), so vLLM would start without --served-model-name, the port and the parallelism flags; "
                     "remove command and put vLLM flags in args"))
     args = main.get("args") if isinstance(main.get("args"), list) else []
-    _flags(unit, ctx, key, path + ("containers", index, "args"), [str(a) for a in args])
-    _gpus(unit, ctx, spec, key, path, main)
+    ours = set((unit.facts.get(FACT) or {}).get("rule_args", {}).get(key, ()))
+    _flags(unit, ctx, spec, key, path + ("containers", index, "args"), [str(a) for a in args], ours)
+    if not key.endswith("worker") or main.get("resources") != (_main(_get(spec, path[:-1] + ("template",)) or {})
+                                                               or {}).get("resources"):
+        _gpus(unit, ctx, spec, key, path, main)   # a worker with the leader's resources is checked once
 
 
-def _flags(unit: Unit, ctx: RenderContext, key: str, path: tuple, args: list[str]) -> None:
-    owned = preset_owned(unit, ctx, key)
+def _flags(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, args: list[str], ours: set[int]
+           ) -> None:
+    """``--port`` and flags the presets pass; ``ours`` are indexes of tokens kserve-cmp wrote itself."""
+    owned = preset_owned(unit, ctx, spec, key)
     for arg in flags.parse_args(args, normalize_underscores=True, repeatable=frozenset()):
-        if arg.key is None:
+        if arg.key is None or arg.index in ours:
             continue
         spelled = arg.tokens[0].split("=", 1)[0]
         if arg.key in PORT_FLAGS:
@@ -176,9 +181,11 @@ def _arg_path(unit: Unit, key: str, arg: flags.Arg) -> tuple:
 
 
 #: Flags the presets pass themselves, and the LLMInferenceService field that sets each.
-def preset_owned(unit: Unit, ctx: RenderContext, key: str) -> dict[str, str]:
-    owned = {"served-model-name": "spec.model.name", "model": "spec.model.storageUri (the presets serve /mnt/models)",
-             "tensor-parallel-size": "multiNode.tensorParallelSize", "-tp": "multiNode.tensorParallelSize"}
+def preset_owned(unit: Unit, ctx: RenderContext, spec: dict, key: str) -> dict[str, str]:
+    owned = {"served-model-name": "spec.model.name", "model": "spec.model.storageUri (the presets serve /mnt/models)"}
+    block = spec.get("prefill") if key.startswith("prefill") else spec
+    if isinstance(block, dict) and isinstance(block.get("parallelism"), dict) and block["parallelism"].get("tensor"):
+        owned["tensor-parallel-size"] = owned["-tp"] = "multiNode.tensorParallelSize"
     if key.endswith("worker"):
         for flag in ("data-parallel-size", "data-parallel-size-local", "data-parallel-address",
                      "data-parallel-rpc-port", "data-parallel-start-rank", "-dp", "headless"):
