@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from . import catalog
+from . import catalog, explain_llm
 from .derive import LABEL_BASE
 from .kserve import parsers, select, storage
 from .kserve.defaults import MULTINODE_SOURCE, multinode_env, runtime_defaults, set_env
@@ -95,6 +95,7 @@ class ModelView:
     kserve_defaults: list[str] = field(default_factory=list)   # what KServe's controller adds, with its source
     pod: dict = field(default_factory=dict)   # the predictor's pod fields, each {"value", "source"}
     transformer: dict | None = None      # the transformer container KServe runs, with sources (cmp.podview)
+    llm: dict | None = None              # an LLMInferenceService: cmp.explain_llm's view
 
 
 def explain(units: list[Unit], objects: list[dict], provenance: Provenance | None = None) -> list[ModelView]:
@@ -107,6 +108,11 @@ def explain_unit(unit: Unit, objects: list[dict], provenance: Provenance | None 
     """The assembled predictor container of one unit, with the origin of every argument."""
     if unit.isvc.get("kind") == "InferenceGraph":
         return _graph_view(unit)
+    if unit.isvc.get("kind") == "LLMInferenceService":
+        meta = unit.isvc.get("metadata") or {}
+        return ModelView(name=meta.get("name", ""), namespace=meta.get("namespace"), source=unit.where(()),
+                         runtime=None, runtime_kind=None, runtime_from="", container=None,
+                         kind="LLMInferenceService", llm=explain_llm.describe(unit))
     view = _container_view(unit, objects)
     runtime = find_runtime(admitted(unit.isvc), objects, unit.release)[0]
     view.pod = pod_fields(unit, provenance, "predictor", runtime)
@@ -246,7 +252,8 @@ def arg_sources(unit: Unit, runtime: dict, args: list[str]) -> tuple[list[ArgSou
 
 def to_json(views: list[ModelView]) -> str:
     """The views as a JSON document (``{"models": [...]}``), keys sorted."""
-    return json.dumps({"models": [asdict(v) for v in views]}, indent=2, sort_keys=True) + "\n"
+    models = [{k: v for k, v in asdict(view).items() if k != "llm" or v is not None} for view in views]
+    return json.dumps({"models": models}, indent=2, sort_keys=True) + "\n"
 
 
 def to_text(views: list[ModelView]) -> str:
@@ -258,6 +265,8 @@ def _text_block(view: ModelView) -> str:
     """One model's block of the text view."""
     where = f"{view.namespace}/{view.name}" if view.namespace else view.name
     lines = [f"{where}  ({view.source})"]
+    if view.llm is not None:
+        return "\n".join(visible(line) for line in lines + explain_llm.text_lines(view.llm)) + "\n"
     if view.kind == "InferenceService":
         kind = view.runtime_kind or "runtime"
         lines.append(f"  runtime: {kind} {view.runtime} ({view.runtime_from or 'not found'})")

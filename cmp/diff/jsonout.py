@@ -30,6 +30,8 @@ def app_json(app: AppDiff) -> dict[str, Any]:
 def model_json(model: ModelDiff) -> dict[str, Any]:
     out = {"action": model.action, "name": model.name, "runtime": model.runtime, "image": model.image,
            "changes": [{"field": r.label, "old": r.old or None, "new": r.new or None} for r in model.rows]}
+    if model.warnings:
+        out["warnings"] = list(model.warnings)
     if model.old_name:
         out["oldName"] = model.old_name
     return out

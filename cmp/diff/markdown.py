@@ -252,7 +252,8 @@ def model_lines(model: ModelDiff) -> list[str]:
     """A list item per model, a sub-item per changed fact: ``--max-model-len``: ``4096`` → ``8192``."""
     state = f"renamed from {code(model.old_name)}" if model.old_name else model.action
     head = f"- {code(model.name)} ({state}): runtime {code(model.runtime)}, image {code(model.image)}"
-    return [head] + [f"  - {code(row.label)}: {code(row.old)} → {code(row.new)}" for row in model.rows]
+    return [head] + [f"  - {code(row.label)}: {code(row.old)} → {code(row.new)}" for row in model.rows] + \
+        [f"  - ⚠️ **refused on update**: {warning}" for warning in model.warnings]
 
 
 def _object_block(item: ObjectDiff) -> Block:

@@ -74,6 +74,7 @@ class ModelDiff:
     runtime: str
     image: str
     rows: tuple[Row, ...] = ()
+    warnings: tuple[str, ...] = ()   # what the cluster will refuse (an LLMInferenceService's parallelism size)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from ..kserve.flags import flag_rules_for, parse_args
 from ..kserve.merge import AssemblyError, assemble_predictor_container
 from ..transforms.health import FLAG as HEALTH_FLAG
 from ..unit import Unit
+from . import llm_summary
 from .result import ADDED, CHANGED, REMOVED, RENAMED, UNCHANGED, ModelDiff, Row
 
 INITIAL_SCALE = "autoscaling.knative.dev/initial-scale"
@@ -53,6 +54,9 @@ def model_key(isvc: dict) -> str:
 def model_facts(unit: Unit, objects: list[dict]) -> ModelFacts:
     """The facts of ``unit`` as rendered with ``objects`` (the side's output, for runtime lookup)."""
     isvc = unit.isvc
+    if isvc.get("kind") == llm_summary.KIND:
+        runtime, image, llm_values = llm_summary.facts(unit)
+        return ModelFacts(model_key(isvc), runtime, image, llm_values)
     predictor = (isvc.get("spec") or {}).get("predictor") or {}
     model = predictor.get("model")
     runtime_name = str((model or {}).get("runtime") or "")
@@ -265,7 +269,7 @@ def compare_models(old: list[ModelFacts], new: list[ModelFacts], renames: dict[s
         changed = rows(before, after)
         action = RENAMED if before.key != key else CHANGED if changed else UNCHANGED
         out.append(ModelDiff(action, key, before.key if action == RENAMED else "", after.runtime, after.image,
-                             changed))
+                             changed, llm_summary.update_warnings(before.values, after.values)))
     paired = {back.get(k, k) for k in new_by}
     for key in sorted(set(old_by) - paired):
         out.append(ModelDiff(REMOVED, key, "", old_by[key].runtime, old_by[key].image))

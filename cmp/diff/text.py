@@ -74,4 +74,5 @@ def model_lines(model: ModelDiff) -> list[str]:
     renamed = f" (renamed from {model.old_name})" if model.old_name else f" ({model.action})"
     lines = [f"model {model.name}{renamed}: runtime {model.runtime or '?'}, image {model.image or '?'}"]
     lines += [f"  {row.label}: {row.old or '(none)'} → {row.new or '(none)'}" for row in model.rows]
+    lines += [f"  warning: {warning}" for warning in model.warnings]
     return lines

@@ -56,8 +56,9 @@ def test_did_you_mean_and_missing() -> None:
 
 def test_unknown_field_without_close_match_lists_known() -> None:
     out = messages(HEAD + "spec:\n  model: {storageUri: x}\n  zzz: 1\n")
-    assert out == ["m.yaml:7: spec.zzz: unknown field 'zzz'; known fields: deploymentMode, model, multiNode, "
-                   "patches, pod, runtime, runtimePatches, scaling, storageInitializer, transformer"]
+    assert out == ["m.yaml:7: spec.zzz: unknown field 'zzz'; known fields: deploymentMode, kind, model, "
+                   "multiNode, patches, pod, prefill, routing, runtime, runtimePatches, scaling, storageInitializer, "
+                   "transformer"]
 
 
 def test_sections_not_supported_yet_unless_registered() -> None:
