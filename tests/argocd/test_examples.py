@@ -55,7 +55,7 @@ def test_example_renders_through_the_sidecar(app_dir: Path, mode: str, tmp_path:
         assert outcome.root != str(repo) and not (Path(outcome.root) / ".git").exists(), outcome.root
     else:
         assert outcome.root == str(repo)
-    assert {o["kind"] for o in outcome.objects} >= {"InferenceService"}
+    assert {o["kind"] for o in outcome.objects} & {"InferenceService", "LLMInferenceService"}
     assert outcome.duration < 20, "generate must stay well inside Argo CD's 60 s deadline"
     assert outcome.stderr.startswith("kserve-cmp "), outcome.stderr
     assert not list((tmp_path / "_cmp_server").iterdir()), "the work dir must be removed"
