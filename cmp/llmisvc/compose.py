@@ -256,11 +256,21 @@ def _template(node: Any, origin: Any, path: tuple, data: gotemplate.Value, funct
     except gotemplate.TemplateError as exc:
         problems.append(_template_problem(("spec",) + path, source, node, exc))
         return node
-    if not source.startswith(TEMPLATED):
+    if not source.startswith(TEMPLATED) and not _only_escapes(node):
         problems.append(_problem(("spec",) + path, f"holds '{{{{', and the controller runs the whole spec through "
                                  f"Go's text/template: it becomes {rendered!r} (escape it as {{{{ `{{{{` }}}})",
                                  "llmisvc-template-user-text"))
     return rendered
+
+
+#: An action that only prints a raw string: how a literal ``{{`` is escaped (``{{ `{{` }}``). A quoted
+#: string would not do: the template is the spec's JSON text, where its quotes are ``\"``.
+_ESCAPE_ACTION = re.compile(r"\{\{-? *`[^`]*` *-?\}\}")
+
+
+def _only_escapes(text: str) -> bool:
+    """Every action of ``text`` prints a constant: the user escaped a literal ``{{`` on purpose."""
+    return "{{" not in _ESCAPE_ACTION.sub("", text)
 
 
 def _template_problem(path: tuple, source: str, text: str, exc: gotemplate.TemplateError) -> Problem:

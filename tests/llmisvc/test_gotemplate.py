@@ -115,6 +115,16 @@ def test_a_user_chat_template_is_a_problem_with_its_path() -> None:
     assert {p.rule for p in problems.values()} == {"llmisvc-template-user-text"}
 
 
+def test_an_escaped_brace_is_the_literal_the_user_meant() -> None:
+    """``{{ `{{` }}`` prints ``{{``: the escape the problem message asks for is no problem."""
+    args = ["--chat-template={{`{{`}} m.content }}", "--x={{ `{{` }}", "--y={{`{{`}}{{ .Spec.Model.Name }}"]
+    service = {"metadata": {"name": "m", "namespace": "ns"},
+               "spec": {"model": {"uri": "hf://o/m"}, "template": {"containers": [{"name": "main", "args": args}]}}}
+    composed = compose(service, "v0.20.0")
+    assert composed.spec["template"]["containers"][0]["args"][:2] == ["--chat-template={{ m.content }}", "--x={{"]
+    assert [p.path for p in composed.problems] == ["spec.template.containers[0].args[2]"]
+
+
 def test_functions_and_global_config_fields_follow_the_release() -> None:
     # templateGlobalConfig and the Funcs of ReplaceVariables grew release by release (config_merge.go)
     old = gotemplate.root(RICH, GLOBAL_CONFIG_DEFAULTS, (0, 17, 1))
