@@ -112,7 +112,7 @@ def explain_unit(unit: Unit, objects: list[dict], provenance: Provenance | None 
         meta = unit.isvc.get("metadata") or {}
         return ModelView(name=meta.get("name", ""), namespace=meta.get("namespace"), source=unit.where(()),
                          runtime=None, runtime_kind=None, runtime_from="", container=None,
-                         kind="LLMInferenceService", llm=explain_llm.describe(unit))
+                         kind="LLMInferenceService", llm=explain_llm.describe(unit, provenance))
     view = _container_view(unit, objects)
     runtime = find_runtime(admitted(unit.isvc), objects, unit.release)[0]
     view.pod = pod_fields(unit, provenance, "predictor", runtime)

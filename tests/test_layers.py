@@ -25,7 +25,7 @@ FORBIDDEN = {
     "pipeline": {"diff", "argocd", "cli"},
     "explain": {"transforms", "pipeline", "diff", "argocd", "cli"},
     "scaffold": {"diff", "argocd", "cli"},
-    "explain_llm": {"transforms", "pipeline", "diff", "argocd", "cli", "explain"},
+    "explain_llm": {"transforms", "pipeline", "diff", "argocd", "cli", "explain", "spec"},
 }
 
 

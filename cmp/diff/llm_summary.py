@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .. import llmisvc
 from ..unit import Unit
 
 KIND = "LLMInferenceService"
@@ -31,8 +32,21 @@ def facts(unit: Unit) -> tuple[str, str, dict[str, str]]:
         values.update(_workload(spec["prefill"], "prefill", "prefill "))
     router = spec.get("router") if isinstance(spec.get("router"), dict) else {}
     values["routing"] = ", ".join(_router(router)) or "none (workload Service only)"
-    release = unit.kserve.tag
-    return f"{KIND} (presets of KServe {release})", "(the preset's)", values
+    composed = (unit.facts.get("llm") or {}).get("composition")
+    if not isinstance(composed, llmisvc.Composition):
+        composed = llmisvc.compose(unit.isvc, unit.kserve.tag)
+    values["presets"] = ", ".join(p.name for p in composed.presets)
+    for pod in ("template", "worker", "prefill.template", "prefill.worker"):
+        if _pod(spec, pod) is not None:
+            values[f"vLLM command line ({pod})"] = " ".join(w for w, _ in llmisvc.vllm_argv(composed, pod))
+    image = _main(_pod(composed.spec, "template")).get("image")
+    return f"{KIND} (presets of KServe {composed.release})", _text(image) or "(unknown)", values
+
+
+def _pod(spec: Mapping, pod: str) -> Any:
+    for part in pod.split("."):
+        spec = spec.get(part) if isinstance(spec, Mapping) else None
+    return spec
 
 
 def size(parallelism: Any) -> int:
@@ -63,7 +77,6 @@ def _workload(block: Mapping, key: str, prefix: str) -> dict[str, str]:
     out[SIZE[key]] = str(size(parallelism))
     main = _main(block.get("template"))
     out[f"{prefix}GPUs per pod"] = _gpus(main.get("resources"))
-    out[f"{prefix}vLLM args (appended to the preset's)"] = " ".join(str(a) for a in main.get("args") or [])
     return out
 
 

@@ -14,7 +14,9 @@ checks of the emitted object (ports, command, names, GPUs, preset-owned flags) a
 from __future__ import annotations
 
 import copy
+import shlex
 
+from .. import llmisvc
 from ..kserve import flags
 from ..kserve import uri as uris
 from ..kserve.placeholders import escape_all_braces
@@ -41,8 +43,7 @@ DOWNLOADED = ("hf://", "s3://")
 #: The first release that merges a user's ``storage-initializer`` init container (kserve#5614);
 #: earlier ones add the controller's beside it: two init containers of one name, a rejected pod.
 STORAGE_MERGE = (0, 20, 0)
-#: The first release whose single-node presets pass ``--tensor-parallel-size`` (kserve#5782).
-SINGLE_NODE_TENSOR = (0, 20, 0)
+TENSOR_FLAG = "--tensor-parallel-size"
 _PROFILE_MEMO = "llm-profile"
 
 
@@ -76,7 +77,10 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
                       ("spec", "prefill"))
     _storage_initializer(unit, ctx, pods)
     _router(unit, ctx, spec, md.llm.routing)
-    unit.facts.setdefault(FACT, {})["pods"] = [p for p, _ in pods]
+    facts = unit.facts.setdefault(FACT, {})
+    facts["pods"] = [p for p, _ in pods]
+    _tensor_flag(unit, ctx, pods)
+    _fit_args_to_script(unit, ctx, pods)
 
 
 # ---------------------------------------------------------------- profile
@@ -192,15 +196,8 @@ def _pods(unit: Unit, ctx: RenderContext, block: dict, sizes: Parallelism, token
     out = []
     for name in names:
         args = list(tokens)
-        if sizes.tensor and not sizes.multi_node and unit.kserve.key < SINGLE_NODE_TENSOR:
-            # the release's single-node presets ignore parallelism.tensor: pass the flag ourselves
-            args.append(f"--tensor-parallel-size={sizes.tensor}")
-            rule_args = unit.facts.setdefault(FACT, {}).setdefault("rule_args", {})
-            rule_args.setdefault((prefix + name).removeprefix("spec."), []).append(len(args) - 1)
-            ctx.provenance.record(unit.isvc, f"{prefix}{name}.containers[0].args[{len(args) - 1}]", args[-1],
-                                  unit.where(sizes.paths["tensorParallelSize"]),
-                                  f"tensorParallelSize: the single-node presets of KServe {unit.kserve.tag} do "
-                                  "not pass parallelism.tensor (kserve#5782, fixed in v0.20.0)")
+        # the words vLLM must receive from this pod's args (before any escaping for KServe)
+        unit.facts.setdefault(FACT, {}).setdefault("intended", {})[(prefix + name).removeprefix("spec.")] = list(args)
         container: dict = {"name": MAIN}
         if args:
             container["args"] = escape_all_braces(args)
@@ -229,6 +226,76 @@ def _merge_resources(base: dict | None, over: dict | None) -> dict | None:
     for group, values in over.items():
         out[group] = {**(out.get(group) or {}), **values} if isinstance(values, dict) else values
     return out
+
+
+def composition(unit: Unit, ctx: RenderContext) -> llmisvc.Composition:
+    """The service as KServe's controller of the target release composes it (``cmp.llmisvc``), with the
+    cluster's TLS setting from the profile."""
+    tls = {"EnableTLS": True} if llm_profile(ctx).enable_tls else None
+    return llmisvc.compose(unit.isvc, unit.kserve.tag, global_config=tls)
+
+
+def _args_of(pod: dict) -> list[str]:
+    return pod["containers"][0].get("args") or []
+
+
+def _tensor_flag(unit: Unit, ctx: RenderContext, pods: list[tuple[str, dict]]) -> None:
+    """Where the release's preset for a pod does not pass ``parallelism.tensor`` (single-node presets
+    before v0.20.0, kserve#5782), kserve-cmp passes ``--tensor-parallel-size`` in the pod's args."""
+    composed = None
+    for key, pod in pods:
+        block = unit.isvc["spec"]["prefill"] if key.startswith("spec.prefill.") else unit.isvc["spec"]
+        tensor = (block.get("parallelism") or {}).get("tensor")
+        if not tensor:
+            continue
+        composed = composed or composition(unit, ctx)
+        pod_key = key.removeprefix("spec.")
+        if TENSOR_FLAG in llmisvc.preset_owned_flags(composed, pod_key):
+            continue
+        args = pod["containers"][0].setdefault("args", [])
+        args.append(f"{TENSOR_FLAG}={tensor}")
+        unit.facts[FACT]["intended"][pod_key].append(args[-1])
+        unit.facts[FACT].setdefault("rule_args", {}).setdefault(pod_key, []).append(len(args) - 1)
+        ctx.provenance.record(unit.isvc, f"{key}.containers[0].args[{len(args) - 1}]", args[-1],
+                              unit.where(_tensor_path(unit, key)),
+                              f"tensorParallelSize: KServe {unit.kserve.tag}'s preset for {pod_key} does not pass "
+                              "parallelism.tensor to vLLM (kserve#5782, fixed in v0.20.0 for single-node pods)")
+
+
+def _tensor_path(unit: Unit, key: str) -> tuple:
+    llm_spec = unit.deployment.llm
+    sizes = llm_spec.prefill.parallelism if key.startswith("spec.prefill.") else llm_spec.parallelism
+    return sizes.paths["tensorParallelSize"]
+
+
+def service_tokens(composed: llmisvc.Composition, pod: str) -> list[str]:
+    """The words of vLLM's command line that come from the pod's own args."""
+    return [token for token, source in llmisvc.vllm_argv(composed, pod) if source == "service"]
+
+
+def _fit_args_to_script(unit: Unit, ctx: RenderContext, pods: list[tuple[str, dict]]) -> None:
+    """From v0.18 the presets pass args through bash ``eval`` (``eval "exec vllm serve ... $@"``), which
+    splits and unquotes them again: an argument with spaces, quotes or ``$`` would reach vLLM in pieces.
+    Where the composed command line shows that, each such argument is shell-quoted once, so that ``eval``
+    gives vLLM the argument as written; the composition is checked again afterwards."""
+    composed = composition(unit, ctx)
+    intended = unit.facts[FACT]["intended"]
+    for key, pod in pods:
+        pod_key = key.removeprefix("spec.")
+        if service_tokens(composed, pod_key) == intended[pod_key]:
+            continue
+        args = _args_of(pod)
+        quoted = [i for i, arg in enumerate(intended[pod_key]) if shlex.quote(arg) != arg]
+        before = list(args)
+        for i in quoted:
+            args[i] = escape_all_braces(shlex.quote(intended[pod_key][i]))
+        if service_tokens(composition(unit, ctx), pod_key) != intended[pod_key]:
+            args[:] = before        # quoting does not help: llm_checks reports the split
+            continue
+        unit.facts[FACT].setdefault("quoted", {})[pod_key] = quoted
+        for i in quoted:
+            ctx.provenance.record(unit.isvc, f"{key}.containers[0].args[{i}]", args[i], "kserve-cmp",
+                                  "quoted once for the preset's bash eval, which unquotes it: vLLM gets it as written")
 
 
 # ---------------------------------------------------------------- storage initializer

@@ -9,10 +9,15 @@ cannot carry, and GPUs per pod that do not match tensor x dataLocal.
 
 from __future__ import annotations
 
+import re
+import shlex
+
+from .. import llmisvc
 from ..kserve import flags, gpu
+from ..kserve.placeholders import PlaceholderError, resolve
 from ..spec import llm
 from ..unit import RenderContext, Unit
-from .llm import FACT, MAIN, llm_profile
+from .llm import FACT, MAIN, composition, llm_profile, service_tokens
 
 NAME = "llm-checks"
 ORDER = 960
@@ -35,14 +40,33 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
     spec = unit.isvc.get("spec")
     if not isinstance(spec, dict):
         return
+    composed = composition(unit, ctx)
+    unit.facts.setdefault(FACT, {})["composition"] = composed
     _name_length(unit, ctx, spec)
-    _workload(unit, ctx, spec, ())
+    _workload(unit, ctx, spec, (), composed)
     if isinstance(spec.get("prefill"), dict):
-        _workload(unit, ctx, spec["prefill"], ("prefill",))
+        _workload(unit, ctx, spec["prefill"], ("prefill",), composed)
+    _composition_problems(unit, ctx, composed)
     for key, path, _ in PODS:
         pod = _get(spec, path)
         if isinstance(pod, dict):
-            _pod(unit, ctx, spec, key, path, pod)
+            _pod(unit, ctx, spec, key, path, pod, composed)
+
+
+#: Problems of the composition that the checks here report in their own words.
+OWN_RULES = ("llmisvc-preset-missing",)
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _composition_problems(unit: Unit, ctx: RenderContext, composed: llmisvc.Composition) -> None:
+    """What the controller would fail on (``cmp.llmisvc``): at the patches that wrote it, or the raw field."""
+    for problem in composed.problems:
+        if problem.rule in OWN_RULES and unit.deployment is not None:
+            continue
+        path = tuple(int(p) if p.isdigit() else p
+                     for p in _INDEX.sub(r".\1", problem.path or "spec").split(".") if p)
+        where = ("spec", "patches") if unit.deployment is not None else path
+        ctx.add(unit.problem(where, problem.message, rule=problem.rule or NAME, level=problem.level))
 
 
 def _get(obj, path: tuple):
@@ -63,7 +87,7 @@ def _md_workload(path: tuple) -> tuple:
 # ---------------------------------------------------------------- workload level
 
 
-def _workload(unit: Unit, ctx: RenderContext, block: dict, path: tuple) -> None:
+def _workload(unit: Unit, ctx: RenderContext, block: dict, path: tuple, composed: llmisvc.Composition) -> None:
     md_base = _md_workload(path)
     if "replicas" in block and "scaling" in block:
         ctx.add(_at(unit, md_base + ("scaling",) if unit.deployment is None else ("spec", "patches"),
@@ -76,21 +100,25 @@ def _workload(unit: Unit, ctx: RenderContext, block: dict, path: tuple) -> None:
                                                    "actuator) or use replicas"))
     parallelism = block.get("parallelism") if isinstance(block.get("parallelism"), dict) else {}
     if parallelism.get("pipeline"):
-        _pipeline(unit, ctx, block, path, parallelism)
+        _pipeline(unit, ctx, block, path, composed)
 
 
-def _pipeline(unit: Unit, ctx: RenderContext, block: dict, path: tuple, parallelism: dict) -> None:
-    """Pipeline parallelism: no release ships ``kserve-config-llm-worker-pipeline-parallel`` (it is listed
-    under a FIXME in config_merge.go), so reconcile stops with ConfigNotFound; on one node it is ignored."""
+def _pipeline(unit: Unit, ctx: RenderContext, block: dict, path: tuple, composed: llmisvc.Composition) -> None:
+    """Pipeline parallelism: the preset it needs is not shipped (``Preset.shipped``; no release has
+    ``kserve-config-llm-worker-pipeline-parallel``), so reconcile stops with ConfigNotFound; on one node
+    it is ignored."""
+    missing = [p.name for p in composed.presets if not p.shipped]
     md_path = _md_workload(path) + ("multiNode", "pipelineParallelSize") if path else \
         ("spec", "multiNode", "pipelineParallelSize")
     if "worker" not in block:
         message = (f"parallelism.pipeline is ignored on a single node by KServe {unit.kserve.tag} (kserve#6044): "
                    "use tensor parallelism, or pipeline with a worker")
+    elif missing:
+        message = (f"pipeline parallelism has no preset in KServe {unit.kserve.tag} (no {', '.join(missing)}): "
+                   "the controller stops with ConfigNotFound; use tensorParallelSize (GPUs of one pod) or "
+                   "data/dataLocal (data parallelism over pods)")
     else:
-        message = (f"pipeline parallelism has no preset in KServe {unit.kserve.tag} (no "
-                   "kserve-config-llm-worker-pipeline-parallel): the controller stops with ConfigNotFound; use "
-                   "tensorParallelSize (GPUs of one pod) or data/dataLocal (data parallelism over pods)")
+        return
     ctx.add(_at(unit, md_path, path + ("parallelism", "pipeline"), message))
 
 
@@ -118,7 +146,8 @@ def _main(pod: dict) -> dict | None:
     return next((c for c in containers if isinstance(c, dict) and c.get("name") == MAIN), None)
 
 
-def _pod(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, pod: dict) -> None:
+def _pod(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, pod: dict,
+         composed: llmisvc.Composition) -> None:
     main = _main(pod)
     containers = pod.get("containers") if isinstance(pod.get("containers"), list) else []
     if main is None:
@@ -135,28 +164,90 @@ def _pod(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, pod:
                     "remove command and put vLLM flags in args"))
     args = main.get("args") if isinstance(main.get("args"), list) else []
     ours = set((unit.facts.get(FACT) or {}).get("rule_args", {}).get(key, ()))
-    _flags(unit, ctx, spec, key, path + ("containers", index, "args"), [str(a) for a in args], ours)
+    owned = llmisvc.preset_owned_flags(composed, key)
+    _flags(unit, ctx, key, path + ("containers", index, "args"), [str(a) for a in args], ours, owned)
+    if not main.get("command"):
+        _split_by_eval(unit, ctx, key, path + ("containers", index, "args"), [str(a) for a in args], composed)
     if not key.endswith("worker") or main.get("resources") != (_main(_get(spec, path[:-1] + ("template",)) or {})
                                                                or {}).get("resources"):
         _gpus(unit, ctx, spec, key, path, main)   # a worker with the leader's resources is checked once
 
 
-def _flags(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, args: list[str], ours: set[int]
-           ) -> None:
-    """``--port`` and flags the presets pass; ``ours`` are indexes of tokens kserve-cmp wrote itself."""
-    owned = preset_owned(unit, ctx, spec, key)
+#: Short spellings vLLM's parser declares for flags the presets pass (vLLM's arg_utils).
+SHORT = {"-tp": "--tensor-parallel-size", "-dp": "--data-parallel-size", "-dpl": "--data-parallel-size-local",
+         "-dpa": "--data-parallel-address", "-dpr": "--data-parallel-rpc-port", "-pp": "--pipeline-parallel-size"}
+
+
+def _flags(unit: Unit, ctx: RenderContext, key: str, path: tuple, args: list[str], ours: set[int],
+           owned: dict[str, str]) -> None:
+    """``--port`` and flags the preset's script passes itself (``cmp.llmisvc.preset_owned_flags``);
+    ``ours`` are indexes of tokens kserve-cmp wrote."""
     for arg in flags.parse_args(args, normalize_underscores=True, repeatable=frozenset()):
         if arg.key is None or arg.index in ours:
             continue
         spelled = arg.tokens[0].split("=", 1)[0]
+        canonical = SHORT.get(arg.key, "--" + arg.key.lstrip("-"))
         if arg.key in PORT_FLAGS:
             ctx.add(_at(unit, _arg_path(unit, key, arg), path + (arg.index,),
                         f"{spelled}: vLLM's port is fixed by KServe (8000; 8001 behind the prefill/decode routing "
                         "sidecar) and the workload Service, InferencePool and probes target it; remove the flag"))
-        elif arg.key in owned:
+        elif canonical in owned:
+            field = owned[canonical]
+            fix = (f"set {_md_field(unit, field)} instead" if not field.startswith("none") else
+                   "remove it (" + field.removeprefix("none: ") + ")")
             ctx.add(_at(unit, _arg_path(unit, key, arg), path + (arg.index,),
-                        f"{spelled} is already passed by KServe's preset launch script (from {owned[arg.key]}): "
-                        f"set {owned[arg.key]} instead of the flag, which would reach vLLM twice"))
+                        f"{spelled} is already passed by KServe's preset launch script for {key}, so it would reach "
+                        f"vLLM twice: {fix}"))
+
+
+#: LLMInferenceService fields a ModelDeployment sets under another name.
+MD_FIELDS = {"spec.parallelism.tensor": "multiNode.tensorParallelSize", "spec.parallelism.data": "multiNode.data",
+             "spec.parallelism.dataLocal": "multiNode.dataLocal", "spec.model.name": "model.name",
+             "spec.model.uri": "model.storageUri", "spec.prefill.parallelism.tensor":
+             "prefill.multiNode.tensorParallelSize"}
+
+
+def _md_field(unit: Unit, field: str) -> str:
+    """The field to set, as the input names it (``multiNode.tensorParallelSize`` for a ModelDeployment)."""
+    if unit.deployment is None:
+        return field
+    head, _, rest = field.partition(" ")
+    named = MD_FIELDS.get(head)
+    return f"{named} ({head}{' ' + rest if rest else ''})" if named else field
+
+
+def _split_by_eval(unit: Unit, ctx: RenderContext, key: str, path: tuple, args: list[str],
+                   composed: llmisvc.Composition) -> None:
+    """The words vLLM gets from the pod's args must be the args as meant: the v0.18+ presets' bash ``eval``
+    splits and unquotes them again (``cmp.llmisvc.vllm_argv`` models it)."""
+    facts = unit.facts.get(FACT) or {}
+    meant = (facts.get("intended") or {}).get(key)
+    if meant is None or unit.deployment is None:
+        meant = [_unescaped(a) for a in args]
+        quoted: list[int] = []
+    else:
+        quoted = (facts.get("quoted") or {}).get(key, [])
+        if len(meant) != len(args):
+            meant = [_unescaped(a) for a in args]
+            quoted = []
+    if any(m is None for m in meant):
+        return
+    got = service_tokens(composed, key)
+    if got == meant:
+        return
+    word = next((m for m in meant if shlex.quote(m) != m), meant[0] if meant else "")
+    ctx.add(_at(unit, ("spec", "model", "args") if not key.startswith("prefill") else ("spec", "prefill", "args"),
+                path, f"{key}: KServe's preset passes args through bash eval, so vLLM would receive "
+                      f"{' '.join(shlex.quote(g) for g in got)!s} instead of the args as written (e.g. {word!r}); "
+                      "avoid spaces, quotes and $ in args, or write them quoted for the shell"))
+
+
+def _unescaped(text: str) -> str | None:
+    """``text`` as KServe's template pass leaves it (raw-string actions resolved), None if it has others."""
+    try:
+        return resolve(text, {})
+    except PlaceholderError:
+        return None
 
 
 def _arg_path(unit: Unit, key: str, arg: flags.Arg) -> tuple:
@@ -178,22 +269,6 @@ def _arg_path(unit: Unit, key: str, arg: flags.Arg) -> tuple:
             if str(token) == arg.tokens[0]:
                 return base + (i,)
     return base if written is not None else ("spec", "multiNode")
-
-
-#: Flags the presets pass themselves, and the LLMInferenceService field that sets each.
-def preset_owned(unit: Unit, ctx: RenderContext, spec: dict, key: str) -> dict[str, str]:
-    owned = {"served-model-name": "spec.model.name", "model": "spec.model.storageUri (the presets serve /mnt/models)"}
-    block = spec.get("prefill") if key.startswith("prefill") else spec
-    if isinstance(block, dict) and isinstance(block.get("parallelism"), dict) and block["parallelism"].get("tensor"):
-        owned["tensor-parallel-size"] = owned["-tp"] = "multiNode.tensorParallelSize"
-    if key.endswith("worker"):
-        for flag in ("data-parallel-size", "data-parallel-size-local", "data-parallel-address",
-                     "data-parallel-rpc-port", "data-parallel-start-rank", "-dp", "headless"):
-            owned[flag] = "multiNode.data and multiNode.dataLocal"
-    if llm_profile(ctx).enable_tls:
-        for flag in ("enable-ssl-refresh", "ssl-certfile", "ssl-keyfile"):
-            owned[flag] = "ClusterProfile spec.llm.enableTLS"
-    return owned
 
 
 def _gpus(unit: Unit, ctx: RenderContext, spec: dict, key: str, path: tuple, main: dict) -> None:
