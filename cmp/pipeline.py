@@ -29,7 +29,7 @@ from .unit import RenderContext, Unit
 OUR_GROUP = deployment.API_GROUP
 RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
 KSERVE_GROUP = "serving.kserve.io"
-UNIT_KINDS = ("InferenceService", "InferenceGraph")
+UNIT_KINDS = ("InferenceService", "InferenceGraph", "LLMInferenceService")
 
 #: Objects that must exist before others (CRDs, namespaces, runtimes) come first.
 _KIND_RANK = {"CustomResourceDefinition": 0, "Namespace": 1, "ClusterStorageContainer": 2,

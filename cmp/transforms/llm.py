@@ -232,7 +232,25 @@ def composition(unit: Unit, ctx: RenderContext) -> llmisvc.Composition:
     """The service as KServe's controller of the target release composes it (``cmp.llmisvc``), with the
     cluster's TLS setting from the profile."""
     tls = {"EnableTLS": True} if llm_profile(ctx).enable_tls else None
-    return llmisvc.compose(unit.isvc, unit.kserve.tag, global_config=tls)
+    namespace = (unit.isvc.get("metadata") or {}).get("namespace") or ctx.settings.namespace or None
+    return llmisvc.compose(unit.isvc, unit.kserve.tag, global_config=tls, configs=app_configs(ctx, namespace))
+
+
+CONFIG_KIND = "LLMInferenceServiceConfig"
+
+
+def app_configs(ctx: RenderContext, namespace: str | None) -> dict[str, dict] | None:
+    """The app's LLMInferenceServiceConfigs of ``namespace`` (name -> spec): a service's baseRefs, and
+    configs named like a preset, which replace it (the controller looks in the service's namespace first)."""
+    found = {}
+    for doc in ctx.inputs:
+        obj = doc.obj
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        if obj.get("kind") == CONFIG_KIND and str(obj.get("apiVersion", "")).startswith("serving.kserve.io/") \
+                and (meta.get("namespace") or ctx.settings.namespace or None) == namespace \
+                and isinstance(meta.get("name"), str) and isinstance(obj.get("spec"), dict):
+            found[meta["name"]] = obj["spec"]
+    return found or None
 
 
 def _args_of(pod: dict) -> list[str]:
