@@ -4,6 +4,9 @@ Argo CD starts ``kserve-cmp generate`` once per Application and refresh; most of
 process's time is the interpreter and its imports, not the render. This server holds the
 imports, the runtime catalog and the CRD schemas, and forks one child per request: the child
 is a copy of the pristine server, so nothing one Application's render does reaches another.
+Each child is forked before its request arrives and waits in ``accept`` itself (the server
+forks the next one when it takes a connection), so neither a fork nor a wake-up of the server
+lies on a request's path; a waiting child dies with the server, a serving one finishes.
 
 Protocol (``cmp.argocd.client`` is the client), over a Unix stream socket:
 
@@ -21,7 +24,7 @@ Protocol (``cmp.argocd.client`` is the client), over a Unix stream socket:
 
 Security: the socket lives in a directory of its own under ``$TMPDIR`` (else ``/tmp``), created
 0700 and refused unless it is a real directory owned by this user with no group or other
-access; the server also checks each peer's uid (``SO_PEERCRED``). Requests are bounded
+access; each child checks its peer's uid (``SO_PEERCRED``). Requests are bounded
 (``MAX_REQUEST`` bytes, ``REQUEST_TIMEOUT`` seconds to arrive). One server per directory: a
 ``flock`` on ``lock`` held for the server's life; a socket without a live server (a crashed or
 killed one) is removed by the next server before it binds.
@@ -83,35 +86,96 @@ def serve(directory: str | None = None) -> int:
     finally:
         os.umask(old_umask)
     listener.listen(128)
-    _stop_on_signals(listener, path)
+    spare: list[int] = []  # the child waiting for the next connection, ended with the server
+    _stop_on_signals(listener, path, spare)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    prctl = _prctl()
     while True:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            continue
-        if peer_uid(conn) != os.getuid():
-            conn.close()
-            continue
+        taken_r, taken_w = os.pipe()
         try:
             pid = os.fork()
         except OSError:
-            conn.close()  # the client sees no commit and renders in its own process
+            os.close(taken_r)
+            os.close(taken_w)
+            _turn_one_away(listener)
             continue
         if pid == 0:
-            listener.close()
+            os.close(taken_r)
             os.close(lock)
-            _child(conn)  # never returns
+            _spare(listener, taken_w, prctl)  # never returns
+        spare[:] = [pid]
+        os.close(taken_w)
+        try:
+            os.read(taken_r, 1)  # a byte: it took a connection; end of file: it died first
+        finally:
+            os.close(taken_r)
+        spare.clear()  # serving now: it outlives the server
+
+
+def _spare(listener: socket.socket, taken_w: int, prctl: object) -> None:
+    """A child forked before its request arrives: it waits in ``accept`` itself, so neither a fork
+    nor a wake-up of the server lies between a client's connect and its render. It tells the
+    server (which then forks the next one) and serves the connection; it dies with the server
+    while it waits, never once it serves."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    parent = os.getppid()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the server died before the request took effect
+            os._exit(0)
+    while True:
+        try:
+            conn, _ = listener.accept()
+            break
+        except OSError:
+            continue
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, 0)
+    os.write(taken_w, b"x")
+    os.close(taken_w)
+    listener.close()
+    if peer_uid(conn) != os.getuid():
+        os._exit(0)
+    _child(conn)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> object:
+    """libc's ``prctl`` (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _turn_one_away(listener: socket.socket) -> None:
+    """No child could be forked: close the next connection (its client renders in its own process)."""
+    try:
+        conn, _ = listener.accept()
         conn.close()
+    except OSError:
+        pass
 
 
-def _stop_on_signals(listener: socket.socket, path: str) -> None:
+def _stop_on_signals(listener: socket.socket, path: str, spare: list[int]) -> None:
     def stop(signum: int, frame: object) -> None:
         try:
             os.unlink(path)
         except OSError:
             pass
         listener.close()
+        for pid in spare:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)

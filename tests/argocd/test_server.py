@@ -72,6 +72,21 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def _in_session(sid: int) -> list[int]:
+    """The live (not zombie) processes of session ``sid``: a server and the children it forked
+    (a request's kustomize runs in a session of its own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
 class Server:
     """``kserve-cmp serve`` under ``tmpdir``, for one test."""
 
@@ -282,8 +297,11 @@ def test_a_crashed_server_leaves_a_stale_socket_that_the_next_server_replaces(tm
     first.start()
     app = _app(tmp_path)
     try:
-        os.kill(first.proc.pid, signal.SIGKILL)
+        pid = first.proc.pid
+        _wait_for(lambda: len(_in_session(pid)) > 1, "a child forked ahead of the next connection")
+        os.kill(pid, signal.SIGKILL)
         first.proc.wait(timeout=10)
+        _wait_for(lambda: not _in_session(pid), "the server's waiting child to die with it")
         sock = tmpdir / f"{wire.DIR_PREFIX}{os.getuid()}" / wire.SOCKET_NAME
         assert stat.S_ISSOCK(sock.lstat().st_mode) and not _answers(tmpdir)  # stale
         env = dict(os.environ, TMPDIR=str(tmpdir))  # clients may start a server now
