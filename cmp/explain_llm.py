@@ -117,7 +117,9 @@ def text_lines(info: Mapping) -> list[str]:
         lines.append(f"  vLLM command line, {key} pod:")
         width = max((len(w["word"]) for w in words if "\n" not in w["word"]), default=0)
         for word in words:
-            owned = f"  [preset-owned: {word['presetOwned']}]" if "presetOwned" in word else ""
+            field = word.get("presetOwned")
+            owned = "" if field is None else f"  [preset-owned, {field.removeprefix('none: ')}]" \
+                if field.startswith("none: ") else f"  [preset-owned: set {field}]"
             lines.append(f"    {word['word'].ljust(width)}  <- {word['source']}{owned}")
     lines.append("  objects the controller creates:")
     lines += [f"    {kind}: {name}" for kind, name in sorted((info.get("children") or {}).items())]

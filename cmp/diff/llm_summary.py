@@ -39,8 +39,9 @@ def facts(unit: Unit) -> tuple[str, str, dict[str, str]]:
     for pod in ("template", "worker", "prefill.template", "prefill.worker"):
         if _pod(spec, pod) is not None:
             values[f"vLLM command line ({pod})"] = " ".join(w for w, _ in llmisvc.vllm_argv(composed, pod))
-    image = _main(_pod(composed.spec, "template")).get("image")
-    return f"{KIND} (presets of KServe {composed.release})", _text(image) or "(unknown)", values
+    runtime = f"{KIND} (presets of KServe {composed.release})"
+    image = _text(_main(_pod(composed.spec, "template")).get("image")) or "(unknown)"
+    return runtime, image, {"runtime": runtime, "image": image, **values}
 
 
 def _pod(spec: Mapping, pod: str) -> Any:

@@ -96,7 +96,8 @@ class AppDiff:
 
     @property
     def changed(self) -> bool:
-        return (bool(self.errors) and not self.still_broken()) or any(o.action != UNCHANGED for o in self.objects)
+        return (bool(self.errors) and not self.still_broken()) or any(o.action != UNCHANGED for o in self.objects) \
+            or any(m.action != UNCHANGED for m in self.models)   # what runs changes with no object changed
 
     def head_failed(self) -> bool:
         """The change broke this app: its head does not render, its base did (or had no such app)."""

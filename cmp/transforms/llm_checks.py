@@ -55,7 +55,7 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
 
 #: Problems of the composition that the checks here report in their own words.
 OWN_RULES = ("llmisvc-preset-missing",)
-_INDEX = re.compile(r"\[(\d+)\]")
+_PART = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")   # a dotted path's parts: names and [index or key]
 
 
 def _composition_problems(unit: Unit, ctx: RenderContext, composed: llmisvc.Composition) -> None:
@@ -63,9 +63,11 @@ def _composition_problems(unit: Unit, ctx: RenderContext, composed: llmisvc.Comp
     for problem in composed.problems:
         if problem.rule in OWN_RULES and unit.deployment is not None:
             continue
-        path = tuple(int(p) if p.isdigit() else p
-                     for p in _INDEX.sub(r".\1", problem.path or "spec").split(".") if p)
-        where = ("spec", "patches") if unit.deployment is not None else path
+        path = tuple(int(key) if key.isdigit() else key or name
+                     for name, key in _PART.findall(problem.path or "spec"))
+        where = path
+        if unit.deployment is not None and path[:1] != ("metadata",):
+            where = ("spec", "patches") if unit.deployment.patches else ("spec",)
         ctx.add(unit.problem(where, problem.message, rule=problem.rule or NAME, level=problem.level))
 
 
