@@ -5,7 +5,8 @@ objects we meant (decoded by kubectl through the harness, compared value and typ
 A case's ``render`` options become the Application's plugin parameters (a file option names a
 file copied next to the app directory, named relative to it), its ``env`` file the sidecar's
 env; the Application has no destination namespace, so the defaults equal the golden run's.
-Cases of other commands (``explain``) do not go through Argo CD.
+Cases of other commands (``explain``) and renders with a render-only option (``--format json``)
+do not go through Argo CD, whose generate always prints YAML.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ import pytest
 from argocd.cmpserver import Application, Cluster
 from argocd.examples import MODES, generate_paths, plugin, relative, repo_copy, server, sidecar_env
 from argocd.test_examples import assert_argo_cd_reads_what_we_meant
+from cmp.settings import BY_NAME
 from helpers import REPO
 from test_golden import _cases, _command, _env
 
-CASES = [c for c in _cases("cases") if _command(c)[0] == "render"]
+
+def _through_argo_cd(case: Path) -> bool:
+    """A render whose options are all settings (Argo CD parameters); ``--format json`` is render-only."""
+    command = _command(case)
+    return command[0] == "render" and all(a[2:] in BY_NAME for a in command[2:] if a.startswith("--"))
+
+
+CASES = [c for c in _cases("cases") if _through_argo_cd(c)]
 PATH_OPTIONS = {"--cluster-profile"}
 
 
