@@ -20,16 +20,11 @@ def outcome(paths: list[str], environ: Mapping[str, str]) -> tuple[str, str, int
     """``(stdout, stderr, exit code)`` of ``kserve-cmp render PATHS`` with settings from ``environ``."""
 
     def action() -> tuple[str, str, int]:
-        from .settings import build_settings
-        from .source.read import prestart
-
-        settings = build_settings({}, environ)
-        if len(paths or ["."]) == 1:
-            prestart((paths or ["."])[0], settings)  # a kustomize app builds while the pipeline imports
         from .emit import as_text
         from .renders import render_paths
+        from .settings import build_settings
 
-        done = render_paths(paths or ["."], settings, lambda: sys.stdin.buffer)
+        done = render_paths(paths or ["."], build_settings({}, environ), lambda: sys.stdin.buffer)
         text = as_text(done.objects, "yaml")
         return text, run.format_problems(done.warnings), 0
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .. import __version__
+from ..pipeline import render
 from ..problems import NOTE, CmpError, Problem
 from . import cluster
 from .sources import Resolved, resolve
@@ -29,22 +30,12 @@ class Generated:
     summary: str
 
 
-def generate(environ: Mapping[str, str], app_dir: str = ".", *, early_build: bool = False) -> Generated:
-    """Render ``app_dir`` with settings from ``environ``; CmpError (ending with a note) on failure.
-
-    ``early_build``: start a kustomize app's build before importing the render pipeline, so that
-    the two overlap (a fresh process; the warm server has the pipeline imported already).
-    """
+def generate(environ: Mapping[str, str], app_dir: str = ".") -> Generated:
+    """Render ``app_dir`` with settings from ``environ``; CmpError (ending with a note) on failure."""
     resolved: Resolved | None = None
     try:
         resolved = resolve(environ, app_dir)
         cluster.check_kserve_installed(environ)
-        if early_build:
-            from ..source.read import prestart
-
-            prestart(app_dir, resolved.settings)
-        from ..pipeline import render
-
         result = render(app_dir, resolved.settings)
     except CmpError as exc:
         raise type(exc)(exc.problems + [failure_note(environ, resolved)], exc.warnings) from None

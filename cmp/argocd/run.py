@@ -23,16 +23,15 @@ def format_problems(problems: list) -> str:
     return "".join(p.format() + "\n" for p in ordered)
 
 
-def outcome(environ: Mapping[str, str], app_dir: str = ".", *, early_build: bool = False) -> tuple[str, str, int]:
+def outcome(environ: Mapping[str, str], app_dir: str = ".") -> tuple[str, str, int]:
     """``(stdout, stderr, exit code)`` of ``kserve-cmp generate`` in ``app_dir``; never raises
-    (except with ``KSERVE_CMP_DEBUG`` set, where a bug keeps its traceback). ``early_build``: see
-    ``cmp.argocd.generate.generate``."""
+    (except with ``KSERVE_CMP_DEBUG`` set, where a bug keeps its traceback)."""
 
     def action() -> tuple[str, str, int]:
         from ..safetext import visible
         from .generate import generate
 
-        result = generate(environ, app_dir, early_build=early_build)
+        result = generate(environ, app_dir)
         return result.text, format_problems(result.warnings) + visible(result.summary) + "\n", 0
 
     return guarded(action, environ)
@@ -105,5 +104,5 @@ def terminate(message: bool = True) -> None:
 def main() -> None:
     """``kserve-cmp generate`` in this process: render, write, ``os._exit``."""
     end_tools_on_sigterm()
-    out, err, code = outcome(os.environ, early_build=True)
+    out, err, code = outcome(os.environ)
     os._exit(emit(out, err, code))

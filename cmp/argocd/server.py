@@ -194,7 +194,7 @@ def preload() -> None:
 
     import jsonpatch  # noqa: F401  (user patches)
 
-    from .. import catalog, goregexp, pipeline  # noqa: F401  (generate imports the pipeline when it renders)
+    from .. import catalog, goregexp
     from ..source import kustomize  # noqa: F401
     from ..validate import preload_schemas
     from . import generate, run  # noqa: F401

@@ -29,7 +29,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -57,24 +56,16 @@ class Command:
         return " ".join(a if a and not re.search(r"\s", a) else repr(a) for a in self.argv)
 
     def run(self) -> subprocess.CompletedProcess:
-        return self.wait(*self.start())
-
-    def start(self) -> tuple[subprocess.Popen, float]:
-        """The running process and its deadline (``time.monotonic()``)."""
         search = (os.environ if self.env is None else self.env).get("PATH")  # where Popen looks the tool up
         argv, hook = dies_with_parent(self.argv, self.cwd, search)
-        deadline = time.monotonic() + self.timeout
         try:
             proc = subprocess.Popen(argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True, env=self.env, preexec_fn=hook)
         except OSError as exc:  # missing or not executable: a setup problem, not a bug
             raise ToolError(f"cannot run {self.argv[0]!r}: {exc.strerror} (setting kustomize)") from None
         LIVE_GROUPS.add(proc.pid)
-        return proc, deadline
-
-    def wait(self, proc: subprocess.Popen, deadline: float) -> subprocess.CompletedProcess:
         try:
-            out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
+            out, err = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             raise ToolError(f"`{self.display()}` timed out after {self.timeout:g}s "
@@ -266,61 +257,30 @@ def build(directory: str, *, display_root: str, binary: str = "", timeout: float
     The caller has checked the kustomization tree first (``cmp.source.confine``); ``readable`` holds
     the real paths of the files it checked, the only ones read here to locate fields (each at most
     ``max_size`` bytes). Without it no file is read and objects keep kustomize's output lines.
-    The build :func:`prestart` started for the same app and settings is used when there is one.
     """
     app = os.path.realpath(directory)
     argv = kustomize_argv(binary)
-    key = (app, argv, timeout, allow_remote)
-    tmp, command, proc, deadline = _PRESTARTED.pop(key, None) or _start(*key)
-    try:
-        result = command.wait(proc, deadline)
-        if result.returncode != 0:
-            raise ToolError(_failure_message(argv, app, display_root, timeout, command.env))
-    finally:
-        LIVE_TEMP_DIRS.discard(tmp)
-        shutil.rmtree(tmp, ignore_errors=True)
+    _remove_orphaned_wrappers()
+    with tempfile.TemporaryDirectory(prefix=f"{WRAPPER_PREFIX}{os.getpid()}-") as tmp:
+        LIVE_TEMP_DIRS.add(tmp)
+        try:
+            with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
+                relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
+                handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, "
+                             f"transformerAnnotations]\nconfigurations: [{NAME_REFERENCES}]\n")
+            shutil.copyfile(os.path.join(os.path.dirname(__file__), NAME_REFERENCES), os.path.join(tmp, NAME_REFERENCES))
+            home = os.path.join(tmp, "home")
+            os.mkdir(home)
+            env = tool_environment(home, allow_remote)
+            result = Command(argv + (tmp,), cwd=app, timeout=timeout, env=env).run()
+            if result.returncode != 0:
+                raise ToolError(_failure_message(argv, app, display_root, timeout, env))
+        finally:
+            LIVE_TEMP_DIRS.discard(tmp)
     docs = load_stream(result.stdout, f"kustomize build {display_root}")
     sources: dict[str, list[Doc]] = {}
     read = _vetted_reader(readable or frozenset(), max_size)
     return [_with_origin(doc, tmp, app, display_root, sources, read) for doc in docs]
-
-
-#: Builds started ahead of :func:`build` (:func:`prestart`), by (app, argv, timeout, allow_remote).
-_PRESTARTED: dict[tuple, tuple[str, Command, subprocess.Popen, float]] = {}
-
-
-def prestart(directory: str, *, binary: str = "", timeout: float = 30, allow_remote: bool = False) -> None:
-    """Start now the build :func:`build` will be asked for, so that it runs while this process
-    imports the render pipeline (about 0.1 s). The caller has checked the tree, as for ``build``.
-    A build that cannot start is left to ``build``, which reports it where it always does."""
-    app = os.path.realpath(directory)
-    try:
-        argv = kustomize_argv(binary)
-        _PRESTARTED[(app, argv, timeout, allow_remote)] = _start(app, argv, timeout, allow_remote)
-    except ToolError:
-        pass
-
-
-def _start(app: str, argv: tuple[str, ...], timeout: float,
-           allow_remote: bool) -> tuple[str, Command, subprocess.Popen, float]:
-    """The wrapper dir, command, process and deadline of a build of ``app`` just started."""
-    _remove_orphaned_wrappers()
-    tmp = tempfile.mkdtemp(prefix=f"{WRAPPER_PREFIX}{os.getpid()}-")
-    LIVE_TEMP_DIRS.add(tmp)
-    try:
-        with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as handle:
-            relative = _yaml_quote(os.path.relpath(app, tmp))  # kustomize refuses absolute resource paths
-            handle.write(f"resources:\n- {relative}\nbuildMetadata: [originAnnotations, "
-                         f"transformerAnnotations]\nconfigurations: [{NAME_REFERENCES}]\n")
-        shutil.copyfile(os.path.join(os.path.dirname(__file__), NAME_REFERENCES), os.path.join(tmp, NAME_REFERENCES))
-        home = os.path.join(tmp, "home")
-        os.mkdir(home)
-        command = Command(argv + (tmp,), cwd=app, timeout=timeout, env=tool_environment(home, allow_remote))
-        return (tmp, command, *command.start())
-    except BaseException:
-        LIVE_TEMP_DIRS.discard(tmp)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _vetted_reader(readable: frozenset[str], max_size: int) -> Callable[[str, str], list[Doc]]:
@@ -346,7 +306,7 @@ def _vetted_reader(readable: frozenset[str], max_size: int) -> Callable[[str, st
     return read
 
 
-def _failure_message(argv: tuple[str, ...], app: str, display_root: str, timeout: float, env: dict | None) -> str:
+def _failure_message(argv: tuple[str, ...], app: str, display_root: str, timeout: float, env: dict) -> str:
     """kustomize's own error for the app directory itself, paths shown as the user named them.
 
     The wrapper build's message is wrapped in accumulation noise about the temp dir; on the

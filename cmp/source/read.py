@@ -45,23 +45,6 @@ def read_app(path: str, settings: Settings) -> list[Doc]:
     return _objects(docs)
 
 
-def prestart(path: str, settings: Settings) -> None:
-    """Start the kustomize build of the app at ``path`` now, if it is a kustomize app whose tree
-    passes the checks ``read_app`` makes first, so that it runs while the caller imports the
-    render pipeline; ``read_app`` then checks the tree again (so every problem is reported where
-    it always is) and takes the running build."""
-    if not os.path.isdir(path) or not kustomization_file(path):
-        return
-    from . import kustomize
-
-    try:
-        _check_confined(path, settings)
-    except CmpError:
-        return
-    kustomize.prestart(path, binary=settings.kustomize, timeout=settings.kustomize_timeout,
-                       allow_remote=settings.allow_remote_bases)
-
-
 def _check_confined(path: str, settings: Settings) -> frozenset[str]:
     """Refuse, before kustomize runs, what would let the build reach outside the repository or blow up.
 

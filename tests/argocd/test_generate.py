@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -74,17 +73,3 @@ def test_cli_command_fails_closed_on_zero_objects(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "rendered zero objects" in result.stderr
     assert result.stderr.rstrip().endswith("same render locally: kserve-cmp render empty")
-
-
-@pytest.mark.parametrize("case", ["cases/kustomize-generated-names-overlay", "errors/kustomize-missing-resource",
-                                  "errors/remote-base", "errors/kustomize-generated-name-unrewritten"])
-def test_an_early_build_changes_nothing_but_when_kustomize_starts(case: str) -> None:
-    """The in-process generate starts a kustomize app's build before importing the pipeline
-    (``early_build``): the same output, errors and exit code as without."""
-    from cmp.argocd import run
-    from cmp.source import kustomize
-
-    app = str(REPO / "tests" / case / "input")
-    environ = {"ARGOCD_APP_NAMESPACE": "models", "PATH": os.environ["PATH"]}
-    assert run.outcome(environ, app, early_build=True) == run.outcome(environ, app)
-    assert kustomize._PRESTARTED == {}

@@ -10,7 +10,7 @@ import pytest
 from cmp.problems import CmpError, ToolError
 from cmp.settings import Settings
 from cmp.source import confine, kustomize
-from cmp.source.read import prestart, read_app
+from cmp.source.read import read_app
 
 MODEL = """\
 apiVersion: kserve-cmp.io/v1alpha1
@@ -91,34 +91,6 @@ def test_kustomize_origin_gives_source_lines(tmp_path: Path) -> None:
     assert doc.file == os.path.join("base", "model.yaml")
     assert doc.line_of(("spec", "model", "storageUri")) == 7
     assert doc.obj["metadata"] == {"name": "m", "namespace": "dev", "annotations": {"team": "a"}}
-
-
-def _overlay(tmp_path: Path) -> None:
-    write(tmp_path / "base" / "model.yaml", MODEL.format(name="m"))
-    write(tmp_path / "base" / "kustomization.yaml", "resources: [model.yaml]\n")
-    write(tmp_path / "dev" / "kustomization.yaml", "resources: [../base]\nnamespace: dev\n")
-
-
-def test_a_prestarted_build_is_the_one_read_app_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _overlay(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    expected = [(d.obj, d.file, d.line, d.marks) for d in read_app("dev", Settings())]
-    prestart("dev", Settings())
-    ((_, command, proc, _),) = kustomize._PRESTARTED.values()
-    wrapper = command.argv[-1]
-    assert proc.pid in kustomize.LIVE_GROUPS and os.path.isdir(wrapper)
-    assert [(d.obj, d.file, d.line, d.marks) for d in read_app("dev", Settings())] == expected
-    assert kustomize._PRESTARTED == {} and proc.returncode == 0 and not os.path.exists(wrapper)
-
-
-def test_no_build_starts_for_a_tree_that_fails_the_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _overlay(tmp_path)
-    write(tmp_path / "dev" / "kustomization.yaml", "resources: [../base, /etc/passwd]\n")
-    monkeypatch.chdir(tmp_path)
-    prestart("dev", Settings())
-    assert kustomize._PRESTARTED == {}
-    with pytest.raises(CmpError, match="kustomization.yaml:1"):
-        read_app("dev", Settings())
 
 
 def test_remote_bases_found_through_local_bases(tmp_path: Path) -> None:
