@@ -21,6 +21,8 @@ from ..kserve import flags
 from ..kserve import uri as uris
 from ..kserve.placeholders import escape_all_braces
 from ..spec import fields, llm
+from ..spec import pod as pod_spec
+from ..spec.reader import Reader
 from ..spec.llm import LLMProfile, Parallelism
 from ..unit import RenderContext, Unit
 from . import storage as storage_transform
@@ -76,6 +78,7 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
         pods += _pods(unit, ctx, block, prefill.parallelism, merged, env, resources, "spec.prefill.",
                       ("spec", "prefill"))
     _storage_initializer(unit, ctx, pods)
+    _pod_fields(unit, ctx, pods)
     _router(unit, ctx, spec, md.llm.routing)
     facts = unit.facts.setdefault(FACT, {})
     facts["pods"] = [p for p, _ in pods]
@@ -358,6 +361,38 @@ def _storage_initializer(unit: Unit, ctx: RenderContext, pods: list[tuple[str, d
             pod["imagePullSecrets"] = [{"name": n} for n in settings.image_pull_secrets]
             _record(unit, ctx, f"{prefix}.imagePullSecrets", pod["imagePullSecrets"], path + ("imagePullSecrets",),
                     "storage initializer")
+
+
+# ---------------------------------------------------------------- spec.pod
+
+
+def _pod_fields(unit: Unit, ctx: RenderContext, pods: list[tuple[str, dict]]) -> None:
+    """``spec.pod`` (service account, node selection, tolerations, affinity, priority class, pull secrets) into
+    every pod spec; its labels and annotations into each workload's ``labels``/``annotations``, which KServe
+    puts on the pods. No Knative here, so no feature flag limits them."""
+    path = ("spec", "pod")
+    value = unit.deployment.spec.get("pod")
+    if value is None:
+        return
+    r = Reader(unit.source)
+    found = pod_spec.read_pod(r, path, value, mode="Standard")
+    ctx.problems.extend(r.problems)
+    if r.problems or not found:
+        return
+    for key, pod in pods:
+        for name, item in found.spec.items():
+            if name == "imagePullSecrets":   # the storage initializer's may be there: one list, no name twice
+                current = pod.get(name) or []
+                item = current + [s for s in item if s["name"] not in {c["name"] for c in current}]
+            pod[name] = copy.deepcopy(item)
+            _record(unit, ctx, f"{key}.{name}", pod[name], path + (name,), "spec.pod")
+    spec = unit.isvc["spec"]
+    for prefix, block in (("spec.", spec), ("spec.prefill.", spec.get("prefill"))):
+        for name in pod_spec.META_FIELDS:
+            values = getattr(found, name)
+            if values and isinstance(block, dict):
+                block[name] = dict(values)
+                _record(unit, ctx, f"{prefix}{name}", block[name], path + (name,), "spec.pod")
 
 
 # ---------------------------------------------------------------- routing
