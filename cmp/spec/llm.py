@@ -134,6 +134,14 @@ def parse(r: Reader, obj: dict, kind: str) -> LLMSpec | None:
             r.error(("metadata", "annotations", key), f"{key}: an {LLM} has no Knative and KServe drops this "
                                                       "annotation silently; set spec.scaling instead", rule="llm")
     model = spec.get("model") if isinstance(spec.get("model"), dict) else {}
+    prefill = spec.get("prefill") if isinstance(spec.get("prefill"), dict) else {}
+    for path, args in ((("spec", "model", "args"), model.get("args")), (("spec", "prefill", "args"),
+                                                                           prefill.get("args"))):
+        for key, value in args.items() if isinstance(args, dict) else ():
+            if value is None or value is False:
+                r.error(path + (key,), f"{key}: {'null' if value is None else 'false'} removes a runtime's flag on the "
+                                       f"InferenceService path; the presets' launch script cannot lose a flag, "
+                                       "so this does nothing: remove the entry", rule="llm")
     name = model.get("name", (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict)
                       else None)
     model_name = _model_name(r, name, "name" in model)

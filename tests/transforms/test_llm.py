@@ -157,3 +157,9 @@ def test_every_golden_llm_service_passes_its_release_crd() -> None:
 ])
 def test_refusals(tmp_path: Path, spec: dict, expected: str) -> None:
     assert expected in messages(tmp_path, model(**spec))
+
+
+def test_a_null_flag_cannot_remove_a_preset_flag(tmp_path: Path) -> None:
+    doc = model()
+    doc["spec"]["model"]["args"] = {"--max-model-len": 4096, "--served-model-name": None}
+    assert "the presets' launch script cannot lose a flag" in messages(tmp_path, doc)
