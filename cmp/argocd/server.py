@@ -194,13 +194,15 @@ def preload() -> None:
 
     import jsonpatch  # noqa: F401  (user patches)
 
-    from .. import catalog, goregexp
+    from .. import catalog, goregexp, llmisvc
     from ..source import kustomize  # noqa: F401
     from ..validate import preload_schemas
     from . import generate, run  # noqa: F401
 
     catalog.all_releases()  # every shipped release's runtimes and facts
     goregexp.compile_go("")  # RE2, imported on the first pattern otherwise
+    for name in llmisvc.__all__:  # its modules load on first use otherwise
+        getattr(llmisvc, name)
     preload_schemas()
 
 

@@ -42,10 +42,34 @@ presets: pass the namespace the object lands in).
 
 from __future__ import annotations
 
-from .argv import preset_owned_flags, vllm_argv
-from .compose import GLOBAL_CONFIG_DEFAULTS, Composition, compose
-from .names import child_name, child_names
-from .presets import Preset, select_presets
+import sys
+import types
+from importlib import import_module
 
-__all__ = ["GLOBAL_CONFIG_DEFAULTS", "Composition", "Preset", "child_name", "child_names", "compose",
-           "preset_owned_flags", "select_presets", "vllm_argv"]
+#: The API: each name and the module of this package that defines it. The modules load on the
+#: first use of a name (some 12 ms of imports), so a render without an LLMInferenceService never
+#: loads them; ``tests/llmisvc/test_package.py`` checks both.
+_API = {"preset_owned_flags": "argv", "vllm_argv": "argv", "GLOBAL_CONFIG_DEFAULTS": "compose",
+        "Composition": "compose", "compose": "compose", "child_name": "names", "child_names": "names",
+        "Preset": "presets", "select_presets": "presets"}
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _API:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_API[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """Importing the module ``compose`` sets the package's attribute of that name; the API's
+    function of the same name stays what ``cmp.llmisvc.compose`` is, whichever loads first."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if not (name in _API and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

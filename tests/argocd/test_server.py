@@ -378,11 +378,11 @@ print(" ".join(sorted(set(sys.modules) - before)))
 
 def test_a_served_render_imports_nothing_the_server_did_not_preload() -> None:
     """Each child is a fork of the preloaded server: a module a render imports (RE2 for a patch
-    target, hashlib for a hashed name, difflib for a suggestion) would be imported again in every
-    child. Golden apps that reach those paths, rendered after ``preload``, import nothing new."""
+    target, hashlib for a hashed name, difflib for a suggestion, cmp.llmisvc for an LLM service)
+    would be imported again in every child. Golden apps that reach those paths, rendered after ``preload``, import nothing new."""
     apps = [REPO / "tests" / kind / name / "input" for kind, name in (
         ("cases", "kustomize-generated-names-overlay"), ("cases", "storage-modelscope-own-image"),
-        ("errors", "unknown-field"))]
+        ("errors", "unknown-field"))] + [REPO / "overlays" / "llm-d-qwen" / "dev"]
     assert all(app.is_dir() for app in apps), apps
     result = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER_PRELOAD, *map(str, apps)], capture_output=True,
                             text=True, check=True, env={k: v for k, v in os.environ.items()
