@@ -142,7 +142,8 @@ def _version(r: Reader, path: tuple, value: Any) -> str | None:
         return None
     if (int(match.group(1)), int(match.group(2))) < MIN_KSERVE_VERSION:
         r.error(path, f"KServe {value} is not supported: kserve-cmp renders deploymentMode Knative/Standard, "
-                      "which KServe knows from v0.17.0 on")
+                      "which KServe knows from v0.17.0 on, and LLMInferenceService as serving.kserve.io/v1alpha2, "
+                      "which KServe serves from v0.17.0 on (v0.16 has only v1alpha1)")
         return None
     try:
         catalog.resolve(value)
