@@ -109,7 +109,8 @@ def test_unknown_config_key_is_a_warning_with_a_guess() -> None:
     ("0.20", "expected a string such as \"v0.20.0\", got a number (quote it)"),
     ("latest", "'latest' is not a KServe version (expected vMAJOR.MINOR[.PATCH], e.g. v0.20.0)"),
     ("v0.15.2", "KServe v0.15.2 is not supported: kserve-cmp renders deploymentMode Knative/Standard, which "
-                "KServe knows from v0.17.0 on"),
+                "KServe knows from v0.17.0 on, and LLMInferenceService as serving.kserve.io/v1alpha2, which KServe "
+                "serves from v0.17.0 on (v0.16 has only v1alpha1)"),
     ("v0.21.0", "KServe v0.21.0 is not a shipped release: kserve-cmp knows v0.17.1, v0.18.1, v0.19.0, v0.20.0 "
                 "(default v0.20.0)"),
 ])
