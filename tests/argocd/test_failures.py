@@ -18,6 +18,7 @@ import pytest
 from argocd.cmpserver import Application, Cluster, Outcome
 from argocd.examples import plugin, server, sidecar_env
 from cmp import __version__
+from cmp.argocd import wire
 from helpers import SKLEARN_MODEL
 
 MODEL = SKLEARN_MODEL
@@ -111,9 +112,26 @@ def test_argo_cd_deadline_kills_the_plugin(tmp_path: Path) -> None:
         orphaned = pid_alive(pid_file)
     finally:
         kill_recorded(pid_file)
+        stop_render_server(private_tmp)
     assert elapsed < 6
     assert_failed_closed(outcome, f"{GENERATE} signal: killed")
     assert not orphaned, "kustomize must not outlive the plugin Argo CD killed"
+
+
+def stop_render_server(tmpdir: Path, wait: float = 5.0) -> None:
+    """SIGTERM the render server plugin.yaml's command started, detached, under ``tmpdir`` (its
+    pid is in the server's lock file once it runs); nothing else would ever stop it."""
+    lock = tmpdir / f"{wire.DIR_PREFIX}{os.getuid()}" / wire.LOCK_NAME
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        text = lock.read_text().strip() if lock.exists() else ""
+        if text.isdigit():
+            try:
+                os.kill(int(text), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            return
+        time.sleep(0.05)
 
 
 def pid_alive(pid_file: Path, wait: float = 2.0) -> bool:
