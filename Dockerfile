@@ -31,6 +31,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY requirements/runtime.txt ./requirements/runtime.txt
 COPY cmp ./cmp
+COPY bin ./bin
 RUN python -m venv /opt/kserve-cmp \
  && /opt/kserve-cmp/bin/pip install --no-cache-dir --require-hashes -r requirements/runtime.txt \
  && /opt/kserve-cmp/bin/pip install --no-cache-dir --no-deps /src \

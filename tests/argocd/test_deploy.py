@@ -131,6 +131,13 @@ def _locked(path: Path) -> dict[str, str]:
     return {name.lower().replace("_", "-"): version for name, version, _ in entries}
 
 
+def test_the_build_stage_copies_the_scripts_pyproject_installs() -> None:
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["script-files"]
+    assert scripts and all((REPO / path).is_file() for path in scripts)
+    for top in {path.split("/")[0] for path in scripts}:
+        assert f"COPY {top} ./{top}" in dockerfile()
+
+
 def test_image_installs_the_runtime_lock_with_hashes() -> None:
     text = dockerfile()
     assert "COPY requirements/runtime.txt" in text
