@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 
+from .lazydataclass import dataclass
 from . import catalog, explain_llm
 from .derive import LABEL_BASE
 from .kserve import parsers, select, storage

@@ -6,8 +6,9 @@ raises :class:`CmpError` carrying every problem found so far.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .lazydataclass import dataclass
 from .safetext import visible
 
 ERROR = "error"

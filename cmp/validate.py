@@ -31,9 +31,10 @@ import json
 import marshal
 import os
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Callable
+
+from .lazydataclass import dataclass
 
 def schema_files(release: Any = None) -> dict[tuple[str, str], str]:
     """(apiVersion, kind) -> schema file in ``cmp/schema/`` of a release (default: the default one)."""

@@ -194,7 +194,7 @@ def preload() -> None:
 
     import jsonpatch  # noqa: F401  (user patches)
 
-    from .. import catalog, goregexp, llmisvc
+    from .. import catalog, goregexp, lazydataclass, llmisvc
     from ..source import kustomize  # noqa: F401
     from ..validate import preload_schemas
     from . import generate, run  # noqa: F401
@@ -204,6 +204,7 @@ def preload() -> None:
     for name in llmisvc.__all__:  # its modules load on first use otherwise
         getattr(llmisvc, name)
     preload_schemas()
+    lazydataclass.process_all()  # every dataclass's methods, generated once here
 
 
 def _child(conn: socket.socket) -> None:

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 import yaml
 
 from cmp.kserve.placeholders import resolve
+from cmp.lazydataclass import dataclass
 
 if TYPE_CHECKING:
     from cmp.kserve.parsers import ServerParser

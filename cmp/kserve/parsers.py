@@ -28,10 +28,10 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 
 from cmp import catalog
+from cmp.lazydataclass import dataclass
 
 FLAGS_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "catalog", "flags.json")
 #: Runtime or model annotation: flags (comma-separated) kserve-cmp must not check.

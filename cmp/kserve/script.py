@@ -26,7 +26,8 @@ import math
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from ..lazydataclass import dataclass
 
 SHELLS = frozenset({"bash", "sh"})
 LAUNCH_NAME = "kserve-cmp-launch"

@@ -11,9 +11,10 @@ ClusterProfile's ``spec.llm`` section (what the cluster has installed for LLMs: 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..lazydataclass import dataclass
 from ..source.yamlio import Doc
 from . import fields
 from .reader import Reader, type_name

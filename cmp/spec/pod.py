@@ -17,9 +17,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..lazydataclass import dataclass
 from . import fields
 from .reader import Reader, type_name
 

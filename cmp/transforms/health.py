@@ -20,9 +20,10 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..lazydataclass import dataclass
 from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import write_scaling
 from ..podview import FACT_TRANSFORMER_ARGS as FACT_ARGS

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
+from ..lazydataclass import dataclass
 from ..derive import ensure_derived_runtime, runtime_container
 from ..expand import auto_select, lookup_runtime
 from ..kserve import flags

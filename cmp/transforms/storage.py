@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..lazydataclass import dataclass
 from .. import catalog
 from ..kserve import storage as ks
 from ..kserve.resources import parse_quantity

@@ -367,19 +367,23 @@ def test_an_oversized_environment_is_rendered_in_process(server: Server, tmp_pat
 
 _IMPORTS_AFTER_PRELOAD = """
 import os, sys
+from cmp import lazydataclass
 from cmp.argocd import run, server
 server.preload()
 before = set(sys.modules)
+deferred = [c for c in lazydataclass._DEFERRED if hasattr(c.__dict__.get("__init__"), "deferred_options")]
 for app in sys.argv[1:]:
     run.outcome(dict(os.environ), app)
-print(" ".join(sorted(set(sys.modules) - before)))
+print(" ".join(sorted(set(sys.modules) - before) + [c.__name__ for c in deferred]))
 """
 
 
 def test_a_served_render_imports_nothing_the_server_did_not_preload() -> None:
     """Each child is a fork of the preloaded server: a module a render imports (RE2 for a patch
     target, hashlib for a hashed name, difflib for a suggestion, cmp.llmisvc for an LLM service)
-    would be imported again in every child. Golden apps that reach those paths, rendered after ``preload``, import nothing new."""
+    would be imported again in every child. Golden apps that reach those paths, rendered after
+    ``preload``, import nothing new, and no dataclass is left for a child to generate
+    (``cmp.lazydataclass``)."""
     apps = [REPO / "tests" / kind / name / "input" for kind, name in (
         ("cases", "kustomize-generated-names-overlay"), ("cases", "storage-modelscope-own-image"),
         ("errors", "unknown-field"))] + [REPO / "overlays" / "llm-d-qwen" / "dev"]
