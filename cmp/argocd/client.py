@@ -84,7 +84,7 @@ def ask_server(sock: _socket.socket, argv: list[str]) -> int | None:
     answer = b""  # COMMIT, then EXIT and the code: three bytes
     while len(answer) < 3:
         try:
-            data = sock.recv(3 - len(answer))
+            data = sock.recv(3 - len(answer), _socket.MSG_WAITALL)  # one wake-up, at the end
         except OSError:
             data = b""
         if not data:
