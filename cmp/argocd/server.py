@@ -90,6 +90,7 @@ def serve(directory: str | None = None) -> int:
     _stop_on_signals(listener, path, spare)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     prctl = _prctl()
+    server = os.getpid()
     while True:
         taken_r, taken_w = os.pipe()
         try:
@@ -102,7 +103,7 @@ def serve(directory: str | None = None) -> int:
         if pid == 0:
             os.close(taken_r)
             os.close(lock)
-            _spare(listener, taken_w, prctl)  # never returns
+            _spare(listener, taken_w, prctl, server)  # never returns
         spare[:] = [pid]
         os.close(taken_w)
         try:
@@ -112,17 +113,19 @@ def serve(directory: str | None = None) -> int:
         spare.clear()  # serving now: it outlives the server
 
 
-def _spare(listener: socket.socket, taken_w: int, prctl: object) -> None:
+def _spare(listener: socket.socket, taken_w: int, prctl: object, server: int) -> None:
     """A child forked before its request arrives: it waits in ``accept`` itself, so neither a fork
     nor a wake-up of the server lies between a client's connect and its render. It tells the
     server (which then forks the next one) and serves the connection; it dies with the server
     while it waits, never once it serves."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    parent = os.getppid()
     if prctl is not None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the server died before the request took effect
+        # ``server`` is the pid read before the fork: the server may have died between the fork and
+        # this request (reading getppid() here would then give its reaper, and this child would wait
+        # in accept forever, the listener still open)
+        if os.getppid() != server:
             os._exit(0)
     while True:
         try:

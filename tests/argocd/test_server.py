@@ -317,6 +317,44 @@ def test_a_crashed_server_leaves_a_stale_socket_that_the_next_server_replaces(tm
         first.stop()
 
 
+def test_a_spare_child_whose_server_died_before_its_deathsig_was_set_exits_at_once(tmp_path: Path) -> None:
+    """The race behind a child left waiting in accept forever: the server is killed after the fork
+    and before the child asks to die with it. The child then compares its parent with the pid the
+    server had before the fork (not with getppid() read after the fork, which would already be the
+    reaper) and exits. Reproduced here by handing the child a server pid that is not its parent."""
+    from cmp.argocd import server as served
+
+    prctl = served._prctl()
+    if prctl is None:
+        pytest.skip("prctl is Linux only")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(tmp_path / "s"))
+        listener.listen(1)
+        taken_r, taken_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child)
+            try:
+                served._spare(listener, taken_w, prctl, os.getppid() + 1_000_000)
+            finally:
+                os._exit(7)
+        os.close(taken_w)
+        status: list[int] = []
+
+        def exited() -> bool:
+            done, code = os.waitpid(pid, os.WNOHANG)
+            status.extend([code] if done == pid else [])
+            return bool(status)
+
+        try:
+            _wait_for(exited, "the orphaned spare child to exit", 10)
+        finally:
+            if not status:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            os.close(taken_r)
+        assert os.waitstatus_to_exitcode(status[0]) == 0  # its own exit, before accept (7: it raised)
+
+
 def test_serve_is_idempotent(server: Server) -> None:
     again = subprocess.run([SCRIPT, "serve"], env=server.env, capture_output=True, timeout=30, check=False)
     assert (again.returncode, again.stdout, again.stderr) == (0, b"", b"")
