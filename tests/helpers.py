@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +108,20 @@ def generate_in(app_dir: Path, source_path: str, namespace: str = "models",
     env.update(ARGOCD_APP_SOURCE_PATH=source_path, ARGOCD_APP_NAME=app_name, ARGOCD_APP_NAMESPACE=namespace)
     return subprocess.run([sys.executable, "-m", "cmp", "generate"], cwd=app_dir, env=env, capture_output=True,
                           text=True, timeout=60)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (``kill(pid, 0)``: a zombie not yet reaped still does)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_for(predicate: Callable[[], object], what: str, seconds: float = 20) -> None:
+    """Poll ``predicate`` every 20 ms until it is true; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

@@ -12,34 +12,19 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, SKLEARN_MODEL
+from helpers import REPO, SKLEARN_MODEL, alive, wait_for
+from test_golden import _command, _env
 
 from cmp.argocd import run, wire
 from cmp.settings import BY_NAME
 
 SCRIPT = str(Path(sys.executable).parent / "kserve-cmp")
 TESTS = REPO / "tests"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _wait_for(predicate, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def _server_pid(tmpdir: Path) -> int | None:
@@ -60,9 +45,9 @@ def _answers(tmpdir: Path) -> bool:
 
 def _stop_servers(tmpdir: Path) -> None:
     pid = _server_pid(tmpdir)
-    if pid is not None and _alive(pid):
+    if pid is not None and alive(pid):
         os.kill(pid, signal.SIGTERM)
-        _wait_for(lambda: not _alive(pid) or _zombie(pid), "the server to stop", 10)
+        wait_for(lambda: not alive(pid) or _zombie(pid), "the server to stop", 10)
 
 
 def _zombie(pid: int) -> bool:
@@ -98,7 +83,7 @@ class Server:
     def start(self) -> None:
         self.proc = subprocess.Popen([SCRIPT, "serve"], env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        _wait_for(lambda: _answers(self.tmpdir) or self.proc.poll() is not None, "the server to listen")
+        wait_for(lambda: _answers(self.tmpdir) or self.proc.poll() is not None, "the server to listen")
         assert self.proc.poll() is None, self.proc.stderr.read().decode()
 
     def stop(self) -> None:
@@ -146,20 +131,13 @@ def _golden_runs() -> list[tuple[str, Path, dict[str, str]]]:
     runs = []
     for kind in ("cases", "errors"):
         for case in sorted(p for p in (TESTS / kind).iterdir() if p.is_dir()):
-            cmd = case / "cmd"
-            args = [a for a in cmd.read_text().splitlines() if a.strip()] if cmd.exists() else ["render", "input"]
+            args = _command(case)
             if args[0] != "render":
                 continue
             path, flags = ("input", args[1:]) if len(args) == 1 or args[1].startswith("--") else (args[1], args[2:])
             if any(f.startswith("--") and f[2:] not in BY_NAME for f in flags):
                 continue  # a render-only option (--format json): generate always prints YAML
-            env = {}
-            env_file = case / "env"
-            if env_file.exists():
-                for line in env_file.read_text().splitlines():
-                    if line.strip() and not line.startswith("#"):
-                        name, _, value = line.partition("=")
-                        env[name.strip()] = value
+            env = _env(case)
             while flags:
                 setting = BY_NAME[flags.pop(0)[2:]]
                 if setting.kind == "bool":
@@ -235,7 +213,7 @@ def _slow_kustomize(tmp_path: Path, *, once: bool = False) -> tuple[Path, Path]:
 
 
 def _started(pidfile: Path) -> int:
-    _wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), "the fake kustomize to start")
+    wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), "the fake kustomize to start")
     return int(pidfile.read_text())
 
 
@@ -251,7 +229,7 @@ def test_sigterm_to_the_client_ends_the_served_render_and_its_kustomize(server: 
         assert client.returncode == 143
         assert out == b""
         assert err == b"terminated (SIGTERM): render stopped, nothing printed\n"
-        _wait_for(lambda: not _alive(kustomize_pid) or _zombie(kustomize_pid), "kustomize to end", 5)
+        wait_for(lambda: not alive(kustomize_pid) or _zombie(kustomize_pid), "kustomize to end", 5)
         assert [p.name for p in server.tmpdir.iterdir()] == [f"{wire.DIR_PREFIX}{os.getuid()}"]  # no wrapper dir
         assert server.proc.poll() is None
     finally:
@@ -268,7 +246,7 @@ def test_sigkill_of_the_client_ends_the_served_render_too(server: Server, tmp_pa
     kustomize_pid = _started(pidfile)
     os.killpg(client.pid, signal.SIGKILL)  # Argo CD after its grace period: no handler runs
     client.wait(timeout=10)
-    _wait_for(lambda: not _alive(kustomize_pid) or _zombie(kustomize_pid), "kustomize to end", 5)
+    wait_for(lambda: not alive(kustomize_pid) or _zombie(kustomize_pid), "kustomize to end", 5)
 
 
 def test_a_server_child_that_dies_mid_request_makes_the_client_render_itself(server: Server,
@@ -287,7 +265,7 @@ def test_a_server_child_that_dies_mid_request_makes_the_client_render_itself(ser
     local = generate(tmp_path / "kapp", env)
     assert (out, err) == (local.stdout, local.stderr)
     assert server.proc.poll() is None  # the server serves on
-    _wait_for(lambda: not _alive(kustomize_pid) or _zombie(kustomize_pid), "the crashed render's kustomize to end", 5)
+    wait_for(lambda: not alive(kustomize_pid) or _zombie(kustomize_pid), "the crashed render's kustomize to end", 5)
 
 
 def test_a_crashed_server_leaves_a_stale_socket_that_the_next_server_replaces(tmp_path: Path) -> None:
@@ -298,17 +276,17 @@ def test_a_crashed_server_leaves_a_stale_socket_that_the_next_server_replaces(tm
     app = _app(tmp_path)
     try:
         pid = first.proc.pid
-        _wait_for(lambda: len(_in_session(pid)) > 1, "a child forked ahead of the next connection")
+        wait_for(lambda: len(_in_session(pid)) > 1, "a child forked ahead of the next connection")
         os.kill(pid, signal.SIGKILL)
         first.proc.wait(timeout=10)
-        _wait_for(lambda: not _in_session(pid), "the server's waiting child to die with it")
+        wait_for(lambda: not _in_session(pid), "the server's waiting child to die with it")
         sock = tmpdir / f"{wire.DIR_PREFIX}{os.getuid()}" / wire.SOCKET_NAME
         assert stat.S_ISSOCK(sock.lstat().st_mode) and not _answers(tmpdir)  # stale
         env = dict(os.environ, TMPDIR=str(tmpdir))  # clients may start a server now
         local = generate(app, dict(env, KSERVE_CMP_NO_SERVER_START="1"))
         fallback = generate(app, env, "--server")
         assert (fallback.returncode, fallback.stdout, fallback.stderr) == (0, local.stdout, local.stderr)
-        _wait_for(lambda: _answers(tmpdir), "the server the client started")
+        wait_for(lambda: _answers(tmpdir), "the server the client started")
         started = _server_pid(tmpdir)
         assert started is not None and started != first.proc.pid
         served = generate(app, env, "--server")
@@ -346,7 +324,7 @@ def test_a_spare_child_whose_server_died_before_its_deathsig_was_set_exits_at_on
             return bool(status)
 
         try:
-            _wait_for(exited, "the orphaned spare child to exit", 10)
+            wait_for(exited, "the orphaned spare child to exit", 10)
         finally:
             if not status:
                 os.kill(pid, signal.SIGKILL)

@@ -6,18 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from helpers import REPO
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from helpers import REPO, alive, wait_for
 
 
 def _sleeping_kustomize(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -41,21 +32,14 @@ def test_sigterm_to_plugin_group_ends_kustomize(tmp_path: Path) -> None:
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 20
-        while not pidfile.exists() or not pidfile.read_text().strip():
-            assert time.monotonic() < deadline, "the fake kustomize never started"
-            time.sleep(0.05)
+        wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), "the fake kustomize to start")
         kustomize_pid = int(pidfile.read_text())
         os.killpg(proc.pid, signal.SIGTERM)  # what argocd-cmp-server does at the deadline
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 128 + signal.SIGTERM
         assert out == b""
         assert b"terminated" in err
-        for _ in range(100):
-            if not _alive(kustomize_pid):
-                break
-            time.sleep(0.05)
-        assert not _alive(kustomize_pid)
+        wait_for(lambda: not alive(kustomize_pid), "the fake kustomize to end", 5)
         assert list(tmpdir.iterdir()) == []  # the build's wrapper directory is gone too
     finally:
         if proc.poll() is None:
@@ -97,18 +81,11 @@ def test_sigkill_of_the_plugin_ends_kustomize(tmp_path: Path) -> None:
                             env=dict(os.environ, KSERVE_CMP_KUSTOMIZE=str(fake), TMPDIR=str(tmp_path)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 20
-        while not pidfile.exists() or not pidfile.read_text().strip():
-            assert time.monotonic() < deadline, "the fake kustomize never started"
-            time.sleep(0.05)
+        wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), "the fake kustomize to start")
         kustomize_pid = int(pidfile.read_text())
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        for _ in range(100):
-            if not _alive(kustomize_pid):
-                break
-            time.sleep(0.05)
-        assert not _alive(kustomize_pid)
+        wait_for(lambda: not alive(kustomize_pid), "the fake kustomize to end", 5)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
