@@ -16,11 +16,11 @@ import json
 import math
 from decimal import Decimal
 
+from .gojsonenc import go_escape
 from .problems import CmpError, Problem
 from .source.yamlio import dump_stream
 
 FORMATS = ("yaml", "json")
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _INDENT = "    "
 
 
@@ -38,10 +38,7 @@ def as_text(objects: list[dict], fmt: str) -> str:
 
 
 def _string(text: str) -> str:
-    encoded = json.dumps(text, ensure_ascii=False)
-    if any(c in encoded for c in _GO_ESCAPES):
-        encoded = "".join(_GO_ESCAPES.get(c, c) for c in encoded)
-    return encoded
+    return go_escape(json.dumps(text, ensure_ascii=False))
 
 
 def _number(value: float) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
 
+from ..gojsonenc import go_escape
 from ..kserve.resources import QuantityError, parse_quantity
 from .names import child_name
 
@@ -219,15 +220,6 @@ def _go_json(value: Any) -> str:
 
 FUNCS: dict[str, Callable[..., Value]] = {"ChildName": _child_name, "shutdownTimeout": _shutdown_timeout,
                                           "kvTransferConfig": _kv_transfer_config}
-
-
-def go_escape(text: str) -> str:
-    """What Go's ``encoding/json`` writes for the characters Python's leaves alone: ``<``, ``>``, ``&``,
-    U+2028 and U+2029 as ``\\u`` escapes."""
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                          ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text
 
 
 # ----------------------------------------------------------------------------- lexing and parsing
