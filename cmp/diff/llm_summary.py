@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import llmisvc
+from ..kserve import gpu
 from ..unit import Unit
 
 KIND = "LLMInferenceService"
@@ -77,22 +78,13 @@ def _workload(block: Mapping, key: str, prefix: str) -> dict[str, str]:
             out[f"{prefix}parallelism.{field}"] = _text(parallelism[field])
     out[SIZE[key]] = str(size(parallelism))
     main = _main(block.get("template"))
-    out[f"{prefix}GPUs per pod"] = _gpus(main.get("resources"))
+    out[f"{prefix}GPUs per pod"] = gpu.amounts(main.get("resources"))
     return out
 
 
 def _main(pod: Any) -> Mapping:
     containers = pod.get("containers") if isinstance(pod, Mapping) and isinstance(pod.get("containers"), list) else []
     return next((c for c in containers if isinstance(c, Mapping) and c.get("name") == "main"), {})
-
-
-def _gpus(resources: Any) -> str:
-    found: dict[str, str] = {}
-    for group in ("requests", "limits"):
-        for name, amount in ((resources or {}).get(group) or {}).items() if isinstance(resources, Mapping) else ():
-            if "gpu" in str(name).lower():
-                found[str(name)] = str(amount)
-    return ", ".join(f"{amount} {name}" for name, amount in sorted(found.items())) or "0"
 
 
 def _router(router: Mapping) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from .. import explain
 from ..kserve.autoscaling import CLASS, KSERVE_CLASS, METRIC
 from ..kserve.flags import flag_rules_for, parse_args
+from ..kserve.gpu import amounts as gpus
 from ..kserve.merge import AssemblyError, assemble_predictor_container
 from ..transforms.health import FLAG as HEALTH_FLAG
 from ..unit import Unit
@@ -211,16 +212,6 @@ def _decision(facts: dict, key: str, fallback: Any) -> Any:
     if isinstance(decision, dict) and decision.get("value") is not None:
         return decision["value"]
     return fallback
-
-
-def gpus(resources: dict) -> str:
-    """``1 nvidia.com/gpu`` for each GPU resource limited (else requested); ``0`` without any."""
-    found: dict[str, str] = {}
-    for part in ("requests", "limits"):
-        for name, amount in sorted((resources.get(part) or {}).items()):
-            if "gpu" in str(name).lower():
-                found[str(name)] = str(amount)
-    return ", ".join(f"{amount} {name}" for name, amount in sorted(found.items())) or "0"
 
 
 def storage_initializer(uri: Any, predictor: dict, objects: list[dict]) -> str:

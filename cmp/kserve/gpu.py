@@ -84,3 +84,15 @@ def _distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def amounts(resources: object) -> str:
+    """``1 nvidia.com/gpu`` for each resource whose name says GPU, its limit else its request
+    (``0`` without any): how a serving summary shows a container's or pod's GPUs."""
+    found: dict[str, str] = {}
+    for part in ("requests", "limits"):
+        group = resources.get(part) if isinstance(resources, Mapping) else None
+        for name, amount in (group.items() if isinstance(group, Mapping) else ()):
+            if "gpu" in str(name).lower():
+                found[str(name)] = str(amount)
+    return ", ".join(f"{amount} {name}" for name, amount in sorted(found.items())) or "0"
