@@ -20,9 +20,6 @@ from .source.yamlio import format_path
 from .unit import Unit
 
 FACT = "llm"
-#: Pod specs of an LLMInferenceService, in the order they are shown.
-PODS = (("template", ("template",)), ("worker", ("worker",)), ("prefill.template", ("prefill", "template")),
-        ("prefill.worker", ("prefill", "worker")))
 SERVICE = "service"
 
 
@@ -40,7 +37,7 @@ def describe(unit: Unit, provenance: Provenance | None = None) -> dict:
                        ("prefill", spec.get("prefill"))):
         if isinstance(block, dict):
             out["workloads"][key] = workload(block)
-    for key, path in PODS:
+    for key, path in llmisvc.POD_PATHS.items():
         if isinstance(_get(spec, path), dict):
             out["argv"][key] = _argv(unit, provenance, composed, key, path)
     for path, source in sorted(composed.origins.items(), key=lambda kv: [(isinstance(p, str), p) for p in kv[0]]):

@@ -37,7 +37,7 @@ def facts(unit: Unit) -> tuple[str, str, dict[str, str]]:
     if not isinstance(composed, llmisvc.Composition):
         composed = llmisvc.compose(unit.isvc, unit.kserve.tag)
     values["presets"] = ", ".join(p.name for p in composed.presets)
-    for pod in ("template", "worker", "prefill.template", "prefill.worker"):
+    for pod in llmisvc.POD_PATHS:
         if _pod(spec, pod) is not None:
             values[f"vLLM command line ({pod})"] = " ".join(w for w, _ in llmisvc.vllm_argv(composed, pod))
     runtime = f"{KIND} (presets of KServe {composed.release})"
@@ -46,7 +46,7 @@ def facts(unit: Unit) -> tuple[str, str, dict[str, str]]:
 
 
 def _pod(spec: Mapping, pod: str) -> Any:
-    for part in pod.split("."):
+    for part in llmisvc.POD_PATHS[pod]:
         spec = spec.get(part) if isinstance(spec, Mapping) else None
     return spec
 

@@ -54,6 +54,11 @@ _API = {"preset_owned_flags": "argv", "vllm_argv": "argv", "GLOBAL_CONFIG_DEFAUL
         "Preset": "presets", "select_presets": "presets"}
 __all__ = sorted(_API)
 
+#: The pod specs of an LLMInferenceService spec: key (as the API's ``pod`` arguments name them) -> path,
+#: in the order they are shown. A plain constant, loaded with the package.
+POD_PATHS = {"template": ("template",), "worker": ("worker",), "prefill.template": ("prefill", "template"),
+             "prefill.worker": ("prefill", "worker")}
+
 
 def __getattr__(name: str) -> object:
     if name not in _API:

@@ -20,13 +20,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import POD_PATHS
+
 POD_RUNTIME = "pod-runtime"
 RUNTIME_VARIABLES = ("LWS_LEADER_ADDRESS", "LWS_WORKER_INDEX", "LWS_GROUP_SIZE", "LWS_NAME")
 _ASSIGNED = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
 _VLLM = re.compile(r"^[ \t]*(?:eval\s+\"\s*)?(?:exec\s+)?vllm\s+serve\b", re.MULTILINE)
-
-POD_PATHS = {"template": ("template",), "worker": ("worker",), "prefill.template": ("prefill", "template"),
-             "prefill.worker": ("prefill", "worker")}
 
 
 def main_container(composition: Any, pod: str) -> tuple[tuple, dict] | None:

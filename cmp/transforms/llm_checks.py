@@ -23,10 +23,6 @@ NAME = "llm-checks"
 ORDER = 960
 KINDS = (llm.LLM,)
 
-#: Pod specs of an LLMInferenceService: (key, path in the spec, path of the workload block).
-PODS = (("template", ("template",), ()), ("worker", ("worker",), ()),
-        ("prefill.template", ("prefill", "template"), ("prefill",)),
-        ("prefill.worker", ("prefill", "worker"), ("prefill",)))
 #: vLLM's port is fixed: 8000 (8001 behind the decode routing sidecar); the workload Service,
 #: the InferencePool and the probes target 8000 (workload.go, presets, KServe v0.20.0).
 PORT_FLAGS = ("port",)
@@ -47,7 +43,7 @@ def apply(unit: Unit, ctx: RenderContext) -> None:
     if isinstance(spec.get("prefill"), dict):
         _workload(unit, ctx, spec["prefill"], ("prefill",), composed)
     _composition_problems(unit, ctx, composed)
-    for key, path, _ in PODS:
+    for key, path in llmisvc.POD_PATHS.items():
         pod = _get(spec, path)
         if isinstance(pod, dict):
             _pod(unit, ctx, spec, key, path, pod, composed)
